@@ -1,0 +1,50 @@
+# recexp: every step a user or CI runs. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SMOKE_RUNS ?= /tmp/recexp-smoke-runs
+
+.PHONY: install demo test lint format typecheck unit smoke bench bench-accuracy clean
+
+$(BIN)/recexp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/recexp ## create .venv and install recexp with its dev tools
+
+demo: install ## train NeuMF on the embedded synthetic dataset, then compare all runs
+	$(BIN)/recexp train configs/neumf.yaml
+	$(BIN)/recexp compare runs/*
+
+test: install lint unit smoke ## lint + tests + CLI smoke runs on configs/tiny/
+
+lint: install
+	$(BIN)/ruff check recexp tests benchmarks
+	$(BIN)/ruff format --check recexp tests benchmarks
+	$(BIN)/mypy recexp
+
+format: install
+	$(BIN)/ruff format recexp tests benchmarks
+	$(BIN)/ruff check --fix recexp tests benchmarks
+
+unit: install
+	$(BIN)/pytest
+
+smoke: install ## every tiny config trains end to end, then compare reads them
+	rm -rf $(SMOKE_RUNS)
+	@for spec in configs/tiny/*.yaml; do \
+		echo "== $$spec"; \
+		$(BIN)/recexp train $$spec --quiet --runs-dir $(SMOKE_RUNS) || exit 1; \
+	done
+	$(BIN)/recexp compare $(SMOKE_RUNS)/*
+
+bench: install ## speed benchmark: seeds' plain Keras vs recexp, writes benchmarks/results/
+	$(BIN)/python -m benchmarks.speed
+
+bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
+	$(BIN)/python -m benchmarks.accuracy
+
+clean:
+	rm -rf $(VENV) $(SMOKE_RUNS) .pytest_cache .mypy_cache .ruff_cache

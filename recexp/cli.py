@@ -1,0 +1,242 @@
+"""The ``recexp`` command line: thin commands, each calling one function.
+
+Heavy libraries (TensorFlow, Keras, pandas) are imported inside the commands that
+need them, so ``recexp --help``, ``validate``, ``list`` and ``compare`` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from recexp import __version__
+
+app = typer.Typer(
+    name="recexp",
+    help="Experiment runner for neural rating-prediction recommenders (Keras 3 + TensorFlow).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override a spec key: dotted.key=value (YAML-typed).",
+        metavar="KEY=VALUE",
+    ),
+]
+SpecArg = Annotated[Path, typer.Argument(help="YAML spec file.", show_default=False)]
+
+
+def _fail(error: Exception) -> NoReturn:
+    from recexp.errors import RecexpError
+
+    line = error.line() if isinstance(error, RecexpError) else str(error)
+    print(line, file=sys.stderr)
+    raise typer.Exit(getattr(error, "exit_code", 2))
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"recexp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Experiment runner for neural rating-prediction recommenders."""
+
+
+@app.command()
+def train(
+    spec: SpecArg,
+    set_: SetOption = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run directories go.")] = Path(
+        "runs"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Train the model a spec describes and write a new run directory.
+
+    [bold]Examples[/]
+
+      recexp train configs/neumf.yaml
+
+      recexp train configs/mf.yaml --set model.dim=64 --set training.batch_size=1024
+    """
+    from recexp.config import load_spec
+    from recexp.errors import RecexpError
+
+    try:
+        config = load_spec(spec, set_)
+        from recexp.experiment import run_experiment
+
+        run_experiment(config, runs_dir, quiet=quiet)
+    except RecexpError as e:
+        _fail(e.with_file(str(spec)) if e.file is None else e)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def validate(spec: SpecArg, set_: SetOption = None) -> None:
+    """Check a spec and print it resolved, every default filled in.
+
+    [bold]Example[/]
+
+      recexp validate configs/neumf.yaml --set model.mlp_dim=64
+    """
+    import yaml
+
+    from recexp.config import load_spec
+    from recexp.errors import RecexpError
+
+    try:
+        config = load_spec(spec, set_)
+    except RecexpError as e:
+        _fail(e)
+    print(yaml.safe_dump(config.resolved(), sort_keys=False), end="")
+
+
+@app.command()
+def summary(spec: SpecArg, set_: SetOption = None) -> None:
+    """Build the model (no training) and print its Keras summary and parameter counts.
+
+    [bold]Example[/]
+
+      recexp summary configs/neumf.yaml
+    """
+    from recexp.config import load_spec
+    from recexp.errors import RecexpError
+
+    try:
+        config = load_spec(spec, set_)
+        from recexp.data import prepare
+        from recexp.experiment import summary_tables
+        from recexp.training import build_model
+
+        data = prepare(config.dataset, config.seed)
+        text, info = summary_tables(build_model(config, data))
+    except RecexpError as e:
+        _fail(e.with_file(str(spec)) if e.file is None else e)
+    print(text)
+    print(f"vocabulary: {data.n_users:,} users x {data.n_items:,} items")
+    print(
+        f"parameters: {info['params']:,} (trainable {info['trainable_params']:,}; "
+        f"embeddings {info['embedding_params']:,}, {info['embedding_bytes'] / 2**20:.2f} MiB)"
+    )
+    for table in info["embeddings"]:
+        print(
+            f"  {table['name']}: {table['strategy']}, vocabulary {table['vocabulary']:,}, "
+            f"params {table['parameters']:,}, compression {table['compression'] or 0:.2f}x"
+        )
+
+
+@app.command("list")
+def list_() -> None:
+    """Show the registries: datasets, model families, embedding strategies, optimizers.
+
+    [bold]Example[/]
+
+      recexp list
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from recexp.data import DATASETS
+    from recexp.embeddings import EMBEDDINGS
+    from recexp.models import MODELS
+    from recexp.optim import OPTIMIZERS
+
+    console = Console()
+    for registry in (DATASETS, MODELS, EMBEDDINGS, OPTIMIZERS):
+        table = Table(title=f"{registry.kind}s", title_justify="left")
+        table.add_column("name", style="bold")
+        table.add_column("description")
+        for entry in registry:
+            table.add_row(entry.name, entry.help)
+        console.print(table)
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories, e.g. runs/*.")],
+    format_: Annotated[
+        str, typer.Option("--format", "-f", help="table | markdown | csv | json")
+    ] = "table",
+    sort: Annotated[str, typer.Option("--sort", help="Column key to sort by.")] = "test_rmse",
+) -> None:
+    """Show runs side by side, best test RMSE first.
+
+    [bold]Examples[/]
+
+      recexp compare runs/*
+
+      recexp compare runs/* --format markdown --sort ratings_per_second
+    """
+    from recexp import compare as cmp
+    from recexp.errors import ConfigError
+
+    if format_ not in ("table", "markdown", "csv", "json"):
+        _fail(
+            ConfigError(
+                "unknown format; expected one of: table, markdown, csv, json",
+                key="--format",
+                got=format_,
+            )
+        )
+    if sort not in cmp.SORT_KEYS:
+        _fail(
+            ConfigError(
+                f"unknown column; expected one of: {', '.join(cmp.SORT_KEYS)}",
+                key="--sort",
+                got=sort,
+            )
+        )
+    rows, problems = cmp.collect(runs)
+    rows = cmp.sort_rows(rows, sort)
+    warning = cmp.fingerprint_warning(rows)
+    if format_ == "json":
+        print(cmp.render_json(rows, problems), end="")
+    elif format_ == "csv":
+        print(cmp.render_csv(rows), end="")
+    elif format_ == "markdown":
+        print(cmp.render_markdown(rows), end="")
+    else:
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=200)
+        console.print(cmp.render_table(rows, cmp.best_run(rows)))
+    for problem in problems:
+        print(f"{problem['path']}: skipped: {problem['reason']}", file=sys.stderr)
+    if warning:
+        print(warning, file=sys.stderr)
+
+
+def _mount_data_commands() -> None:
+    try:
+        from recexp.data.cli import app as data_app
+    except ImportError:
+        return
+    app.add_typer(data_app, name="data", help="Datasets: list, fetch, info, add.")
+
+
+_mount_data_commands()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,272 @@
+"""The experiment spec: pydantic models, YAML loading and ``--set`` overrides.
+
+The spec's pluggable blocks (dataset, model, embedding, optimizer) are discriminated
+unions assembled from the registries, so a new registry entry is a new valid spec
+with no change here. Every problem becomes one :class:`ConfigError` line:
+``FILE: dotted.key: problem (got VALUE)``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
+
+from recexp.data.base import DATASETS, DatasetOptions
+from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
+from recexp.errors import _MISSING, ConfigError
+from recexp.models import MODELS, ModelOptions
+from recexp.optim import OPTIMIZERS, OptimizerOptions
+from recexp.registry import Registry
+from recexp.schema import Options
+
+
+def _union(registry: Registry[Any], tag: str) -> Any:
+    classes = list(dict.fromkeys(entry.options for entry in registry))
+    if len(classes) == 1:
+        return classes[0]
+    return Annotated[Union[tuple(classes)], Field(discriminator=tag)]  # noqa: UP007
+
+
+if TYPE_CHECKING:
+    DatasetSpec = DatasetOptions
+    ModelSpec = ModelOptions
+    StrategySpec = EmbeddingOptions
+    OptimizerSpec = OptimizerOptions
+else:
+    DatasetSpec = _union(DATASETS, "name")
+    ModelSpec = _union(MODELS, "family")
+    StrategySpec = _union(EMBEDDINGS, "strategy")
+    OptimizerSpec = _union(OPTIMIZERS, "name")
+
+#: where each registry-backed block lives in the spec, and its discriminating key
+_TAGGED: dict[str, tuple[Registry[Any], str]] = {
+    "dataset": (DATASETS, "name"),
+    "model": (MODELS, "family"),
+    "embedding": (EMBEDDINGS, "strategy"),
+    "embedding.user": (EMBEDDINGS, "strategy"),
+    "embedding.item": (EMBEDDINGS, "strategy"),
+    "optimizer": (OPTIMIZERS, "name"),
+}
+
+
+def _full() -> Any:
+    return EMBEDDINGS.get("full").options()
+
+
+class EmbeddingSpec(Options):
+    """One strategy per table. A spec may give one block for both tables."""
+
+    user: StrategySpec = Field(default_factory=_full)
+    item: StrategySpec = Field(default_factory=_full)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_block_for_both(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "strategy" in data:
+            return {"user": data, "item": data}
+        if isinstance(data, dict):
+            return {
+                k: {"strategy": "full", **v} if isinstance(v, dict) and "strategy" not in v else v
+                for k, v in data.items()
+            }
+        return data
+
+
+class EarlyStopping(Options):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    monitor: str = "val_rmse"
+    patience: PositiveInt = 5
+    min_delta: float = Field(0.0, ge=0)
+    mode: Literal["auto", "min", "max"] = "auto"
+    restore_best_weights: bool = True
+
+
+class TrainingOptions(Options):
+    """How the model is fitted and evaluated."""
+
+    batch_size: PositiveInt | Literal["full"] = Field(256, description='"full" = whole train set')
+    max_epochs: PositiveInt = 100
+    loss: Literal["mse", "huber", "mae"] = "mse"
+    early_stopping: EarlyStopping | None = EarlyStopping()
+    shuffle: bool = True
+    clip_predictions: bool = Field(True, description="clip predictions to the rating scale")
+    eval_batch_size: PositiveInt = 65_536
+    steps_per_execution: PositiveInt = Field(1, description="batches per compiled call")
+    jit_compile: bool | Literal["auto"] = False
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _int_or_full(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "full":
+            raise ValueError("must be a positive integer or 'full'")
+        return value
+
+
+class ExperimentConfig(Options):
+    """One experiment: what data, which model, how to train it."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
+    seed: int = 42
+    dataset: DatasetSpec = Field(default_factory=lambda: DATASETS.get("synthetic").options())
+    model: ModelSpec
+    embedding: EmbeddingSpec = EmbeddingSpec()
+    optimizer: OptimizerSpec = Field(default_factory=lambda: OPTIMIZERS.get("adam").options())
+    training: TrainingOptions = TrainingOptions()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_tags(cls, data: Any) -> Any:
+        """A block without its tag gets the default entry (synthetic, adam)."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for key, tag, default in (
+                ("dataset", "name", "synthetic"),
+                ("optimizer", "name", "adam"),
+            ):
+                if isinstance(data.get(key), dict) and tag not in data[key]:
+                    data[key] = {tag: default, **data[key]}
+        return data
+
+    def resolved(self) -> dict[str, Any]:
+        """The spec with every default filled in, as plain YAML-able data."""
+        return self.model_dump(mode="json")
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read, override and validate a spec; any problem is a one-line :class:`ConfigError`."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("spec file not found", file=file) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read spec: {e.__class__.__name__}", file=file) from None
+    data = parse_yaml(text, file)
+    try:
+        for item in overrides or []:
+            apply_override(data, item)
+        return validate(data)
+    except ConfigError as e:
+        raise e.with_file(file) from None
+
+
+def parse_yaml(text: str, file: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"malformed YAML: {problem}", file=file, key=where) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("a spec must be a YAML mapping", file=file, got=type(data).__name__)
+    return data
+
+
+_OVERRIDE = re.compile(r"^([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)=(.*)$", re.S)
+
+
+def apply_override(data: dict[str, Any], item: str) -> None:
+    """Apply ``dotted.key=value`` (value parsed as YAML) to the raw spec ``data``."""
+    match = _OVERRIDE.match(item)
+    if not match:
+        raise ConfigError("override must look like dotted.key=value", key="--set", got=item)
+    key, raw = match.groups()
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(
+                "cannot set a key inside a non-mapping value",
+                key=".".join(parts[: i + 1]),
+                got=child,
+            )
+        node = child
+    node[parts[-1]] = value
+    _check_known(data, parts, item)
+
+
+def _check_known(data: dict[str, Any], parts: list[str], item: str) -> None:
+    """An override must name a key the schema knows (with defaults filled in)."""
+    try:
+        resolved = validate(data).resolved()
+    except ConfigError:
+        return  # validation reports the problem, with its key, once overrides are applied
+    node: Any = resolved
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(
+                "override names a key that does not exist", key=".".join(parts), got=item
+            )
+        node = node[part]
+
+
+def validate(data: dict[str, Any]) -> ExperimentConfig:
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as e:
+        raise _one_line(e, data) from None
+
+
+def _one_line(error: ValidationError, data: dict[str, Any]) -> ConfigError:
+    """The most useful single line for a pydantic error, keyed by the dotted path in ``data``."""
+    first = error.errors(include_url=False)[0]
+    kind = first["type"]
+    loc = _path_in(data, first["loc"], missing=kind == "missing")
+    value = first.get("input", _MISSING)
+    if kind == "union_tag_invalid":  # several entries: pydantic names the bad tag
+        registry, tag = _TAGGED.get(".".join(loc), (None, ""))
+        got = first.get("ctx", {}).get("tag")
+        if registry is not None:
+            return ConfigError(registry.unknown_message(got), key=".".join([*loc, tag]), got=got)
+    if kind == "literal_error" and loc:  # a single entry: the tag is a plain Literal
+        registry, tag = _TAGGED.get(".".join(loc[:-1]), (None, ""))
+        if registry is not None and loc[-1] == tag:
+            return ConfigError(registry.unknown_message(value), key=".".join(loc), got=value)
+    if kind in ("union_tag_not_found", "missing"):
+        tag = _TAGGED.get(".".join(loc), (None, ""))[1]
+        key = ".".join([*loc, tag] if kind == "union_tag_not_found" else loc)
+        return ConfigError("required key is missing", key=key)
+    if kind == "extra_forbidden":
+        return ConfigError("unknown key", key=".".join(loc), got=value)
+    message = first["msg"]
+    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
+    message = message[0].lower() + message[1:]
+    if "(got " in message:
+        value = _MISSING
+    return ConfigError(message, key=".".join(loc) or None, got=value)
+
+
+def _path_in(data: Any, loc: tuple[Any, ...], missing: bool = False) -> list[str]:
+    """``loc`` as keys of ``data``: drops the union tags and member names pydantic inserts."""
+    path: list[str] = []
+    node = data
+    for i, part in enumerate(loc):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        elif missing and isinstance(node, dict) and i == len(loc) - 1:
+            node = None  # the key that is missing from the spec
+        else:
+            continue  # a union tag, or a member name below a leaf value
+        path.append(str(part))
+    return path

@@ -1,0 +1,36 @@
+"""Id encoding: raw user and item ids to dense int32 codes, learned on train only.
+
+Codes run from 0 to n-1 in order of first appearance in the sorted training ids.
+Ids that first appear in val or test get code -1 (out of vocabulary): the model is
+never asked about them; they get the fallback prediction of
+:func:`recexp.evaluation.fallback_predictions` (global mean plus whatever bias is known).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+OOV = -1
+
+
+@dataclass(frozen=True)
+class IdEncoder:
+    """Raw id <-> int32 code for one column (users or items)."""
+
+    ids: pd.Index  # position = code
+
+    @classmethod
+    def fit(cls, raw: pd.Series | np.ndarray) -> IdEncoder:
+        return cls(pd.Index(pd.unique(np.asarray(raw))).sort_values())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def transform(self, raw: pd.Series | np.ndarray) -> np.ndarray:
+        return self.ids.get_indexer(pd.Index(np.asarray(raw))).astype(np.int32)
+
+    def inverse(self, codes: np.ndarray) -> np.ndarray:
+        return np.asarray(self.ids)[codes]

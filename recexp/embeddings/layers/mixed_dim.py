@@ -1,0 +1,182 @@
+"""``MixedDimensionEmbedding``: mixed-dimension embeddings as a Keras layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="recexp")
+class MixedDimensionEmbedding(keras.layers.Layer):
+    """Embeds integer ids with one narrow-or-wide table per block of ids.
+
+    Each id belongs to one block (`block_assignment[id]`). Block `k` stores a
+    `block_dims[k]`-column row for each of its ids (in id order) and, when
+    `block_dims[k] < output_dim`, a `block_dims[k] x output_dim` projection, so
+    every id gets an `output_dim` vector of its own. Rarely seen ids can live in
+    narrow blocks and cost few parameters.
+
+    The block assignment is fixed when the layer is made (from training
+    frequencies, outside the model) and is saved in the layer's config.
+
+    Args:
+        block_assignment: list of int. Block of each id; its length is the
+            vocabulary size and its values lie in `[0, len(block_dims))`.
+        block_dims: list of int. Row width of each block.
+        output_dim: int. Size of the output vectors; no block is wider.
+        spare_rows: bool. Give each block one extra, never-trained row that
+            out-of-block ids read before being masked out, as the keras-io
+            example does (it reproduces its parameter count). Defaults to
+            `False`.
+        projection_bias: bool. Whether the projections have a bias (keras-io
+            uses `Dense` with a bias). Defaults to `False`.
+        embeddings_initializer: str or initializer. Initializer of the block
+            tables. Defaults to `"uniform"`, as `keras.layers.Embedding`.
+        embeddings_regularizer: str or regularizer. Regularizer of the block
+            tables. Defaults to `None`.
+        **kwargs: Args to pass to the base class.
+
+    Input shape:
+        Integer tensor of any shape `(batch_size, ...)`.
+
+    Output shape:
+        `(batch_size, ..., output_dim)`.
+
+    Example:
+
+    ```python
+    # ids 0 and 3 are popular (64 columns); 1, 2 and 4 rare (16 columns + projection)
+    layer = MixedDimensionEmbedding(
+        block_assignment=[0, 1, 1, 0, 1], block_dims=[64, 16], output_dim=64
+    )
+    vectors = layer(np.array([[0], [4]]))  # shape (2, 1, 64)
+    ```
+
+    References:
+    - [A. Ginart et al.](https://arxiv.org/abs/1909.11810)
+    - [keras-io: Memory-efficient embeddings](https://keras.io/examples/keras_recipes/memory_efficient_embeddings/)
+    """
+
+    strategy = "mixed_dim"
+
+    def __init__(
+        self,
+        block_assignment: list[int],
+        block_dims: list[int],
+        output_dim: int,
+        spare_rows: bool = False,
+        projection_bias: bool = False,
+        embeddings_initializer: Any = "uniform",
+        embeddings_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        block = np.asarray(block_assignment, dtype=np.int32).reshape(-1)
+        if block.size and (block.min() < 0 or block.max() >= len(block_dims)):
+            raise ValueError(
+                f"block_assignment values must lie in [0, {len(block_dims)}), got "
+                f"[{block.min()}, {block.max()}]"
+            )
+        if any(d > output_dim for d in block_dims):
+            raise ValueError(f"block_dims {block_dims} may not exceed output_dim {output_dim}")
+        self.block_assignment = block.tolist()
+        self.block_dims = [int(d) for d in block_dims]
+        self.output_dim = int(output_dim)
+        self.spare_rows = bool(spare_rows)
+        self.projection_bias = bool(projection_bias)
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
+        self.block_sizes = np.bincount(block, minlength=len(block_dims)).tolist()
+        # row of each id within its block: its rank among the block's ids, in id order
+        row = np.zeros_like(block)
+        for k in range(len(block_dims)):
+            members = block == k
+            row[members] = np.arange(int(members.sum()), dtype=np.int32)
+        self._block = block
+        self._row = row
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self.block_assignment)
+
+    @property
+    def rows(self) -> int:
+        """Rows stored in all block tables together."""
+        return sum(self._table_rows(k) for k in range(len(self.block_dims)))
+
+    def _table_rows(self, k: int) -> int:
+        return self.block_sizes[k] + (1 if self.spare_rows else 0)
+
+    def build(self, input_shape: Any = None) -> None:
+        self.tables: list[Any] = []
+        self.kernels: list[Any] = []
+        self.biases: list[Any] = []
+        for k, dim in enumerate(self.block_dims):
+            rows = self._table_rows(k)
+            self.tables.append(
+                self.add_weight(
+                    shape=(rows, dim),
+                    initializer=self.embeddings_initializer,
+                    regularizer=self.embeddings_regularizer,
+                    name=f"block_{k}_embeddings",
+                )
+                if rows
+                else None
+            )
+            projected = rows and dim != self.output_dim
+            self.kernels.append(
+                self.add_weight(
+                    shape=(dim, self.output_dim),
+                    initializer="glorot_uniform",
+                    name=f"block_{k}_projection",
+                )
+                if projected
+                else None
+            )
+            self.biases.append(
+                self.add_weight(
+                    shape=(self.output_dim,), initializer="zeros", name=f"block_{k}_bias"
+                )
+                if projected and self.projection_bias
+                else None
+            )
+
+    def call(self, inputs: Any) -> Any:
+        ids = ops.cast(inputs, "int32")
+        block = ops.take(ops.convert_to_tensor(self._block), ids, axis=0)
+        row = ops.take(ops.convert_to_tensor(self._row), ids, axis=0)
+        output = None
+        for k, table in enumerate(self.tables):
+            if table is None:
+                continue
+            in_block = ops.equal(block, k)
+            spare = self.block_sizes[k] if self.spare_rows else 0
+            vectors = ops.take(table, ops.where(in_block, row, spare), axis=0)
+            if self.kernels[k] is not None:
+                vectors = ops.matmul(vectors, self.kernels[k])
+            if self.biases[k] is not None:
+                vectors = vectors + self.biases[k]
+            vectors = vectors * ops.expand_dims(ops.cast(in_block, vectors.dtype), -1)
+            output = vectors if output is None else output + vectors
+        return output
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (*input_shape, self.output_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_config()
+        config.update(
+            {
+                "block_assignment": self.block_assignment,
+                "block_dims": self.block_dims,
+                "output_dim": self.output_dim,
+                "spare_rows": self.spare_rows,
+                "projection_bias": self.projection_bias,
+                "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+            }
+        )
+        return config

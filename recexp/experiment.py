@@ -1,0 +1,286 @@
+"""``recexp train``: one spec in, one run directory out.
+
+Order matters for the promise "bad input leaves nothing half-written": the spec is
+validated, the data prepared and the model built *before* the run directory exists.
+From then on the directory always says what happened: ``running``, then
+``completed``, ``failed`` (with the error) or ``interrupted`` (history so far and the
+best weights kept).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from recexp import __version__
+from recexp.baselines import fit_biases
+from recexp.config import ExperimentConfig
+from recexp.data import Dataset, prepare
+from recexp.display import Display
+from recexp.evaluation import predict_part, rmse, scores
+from recexp.runs import RunDir
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / 1024 if sys.platform != "darwin" else peak / 2**20, 1)
+
+
+def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
+    import keras
+    import pandas as pd
+    import tensorflow as tf
+
+    return {
+        "recexp": __version__,
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "seed": config.seed,
+        "command": sys.argv,
+        "cwd": os.getcwd(),
+        "dataset_fingerprint": data.fingerprint,
+    }
+
+
+def summary_tables(model: Any) -> tuple[str, dict[str, Any]]:
+    """Keras' own summary text, and the same facts as data."""
+    captured: list[str] = []
+    model.summary(print_fn=lambda text, *args, **kwargs: captured.append(text), line_length=100)
+    layers = [
+        {
+            "name": layer.name,
+            "class": layer.__class__.__name__,
+            "output_shape": _shape(layer),
+            "params": int(layer.count_params()) if layer.built else 0,
+        }
+        for layer in model.layers
+    ]
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    total = int(model.count_params())
+    info = {
+        "model": model.name,
+        "layers": layers,
+        "params": total,
+        "trainable_params": trainable,
+        "non_trainable_params": total - trainable,
+        "embeddings": embedding_tables(model),
+    }
+    info["embedding_params"] = sum(t["parameters"] for t in info["embeddings"])
+    info["embedding_bytes"] = sum(t["bytes"] for t in info["embeddings"])
+    return "\n".join(captured), info
+
+
+def _shape(layer: Any) -> Any:
+    try:
+        return str(tuple(layer.output.shape))
+    except (AttributeError, ValueError):
+        return None
+
+
+def embedding_tables(model: Any) -> list[dict[str, Any]]:
+    from recexp.embeddings.report import embedding_report
+
+    return embedding_report(model)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    runs_root: str | Path = "runs",
+    quiet: bool = False,
+    display: Display | None = None,
+) -> RunDir:
+    """Train and evaluate ``config``; returns the run directory, whatever the outcome."""
+    display = display or Display(quiet=quiet)
+    t0 = time.perf_counter()
+    data = prepare(config.dataset, config.seed)
+    t_data = time.perf_counter() - t0
+
+    from recexp import training  # heavy: Keras and TensorFlow
+    from recexp.models.baselines import BaselineModel
+
+    model = training.build_model(config, data)
+    baseline = isinstance(model, BaselineModel)
+    if baseline:
+        summary_text = model.summary_text()
+        summary = {
+            "model": model.name,
+            "layers": [],
+            "params": model.count_params(),
+            "trainable_params": model.count_params(),
+            "non_trainable_params": 0,
+            "embeddings": [],
+            "embedding_params": 0,
+            "embedding_bytes": 0,
+        }
+    else:
+        training.compile_model(model, config)
+        summary_text, summary = summary_tables(model)
+
+    run = RunDir.create(runs_root, config.name)
+    run.set_status("running", pid=os.getpid())
+    display.message(f"run directory: {run.path}")
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        run.write_text("config.yaml", yaml.safe_dump(config.resolved(), sort_keys=False))
+        run.write_text("summary.txt", summary_text + "\n")
+        run.write_json("summary.json", summary)
+        run.write_json("env.json", environment(config, data))
+        if baseline:
+            result = training.fit_baseline(model, data, run.path / "history.csv", display)
+        else:
+            result = training.fit(model, config, data, run.path / "history.csv", display)
+        metrics = evaluate(model, config, data, run, result, summary, t_data)
+        _save_model(model, run)
+        if result.interrupted:
+            run.set_status(
+                "interrupted",
+                reason="stopped by signal; best weights kept",
+                epochs=len(result.history),
+            )
+            display.message(
+                f"[yellow]interrupted[/] after {len(result.history)} epochs: {run.path}"
+            )
+        else:
+            run.set_status("completed", seconds=round(time.perf_counter() - t0, 2))
+            display.message(
+                f"test RMSE {metrics['test']['rmse']:.4f}  MAE {metrics['test']['mae']:.4f}  "
+                f"(global mean {metrics['baselines']['global_mean_test_rmse']:.4f})  -> {run.path}"
+            )
+    except BaseException as error:
+        message = str(error) or error.__class__.__name__
+        state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        run.set_status(
+            state,
+            error=message,
+            error_type=error.__class__.__name__,
+            traceback=traceback.format_exc(limit=20),
+        )
+        if hasattr(error, "file") and getattr(error, "file", None) is None:
+            error.file = str(run.path)  # type: ignore[attr-defined]
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return run
+
+
+def _save_model(model: Any, run: RunDir) -> None:
+    from recexp.models.baselines import BaselineModel
+
+    tmp, target = run.temp_path("model.npz" if isinstance(model, BaselineModel) else "model.keras")
+    model.save(tmp)
+    os.replace(tmp, target)
+
+
+def evaluate(
+    model: Any,
+    config: ExperimentConfig,
+    data: Dataset,
+    run: RunDir,
+    result: Any,
+    summary: dict[str, Any],
+    data_seconds: float,
+) -> dict[str, Any]:
+    """Score val and test in rating units, write predictions.parquet and metrics.json."""
+    import pandas as pd
+
+    from recexp.training import predict_fn
+
+    t = config.training
+    fallback = fit_biases(
+        data.train.user, data.train.item, data.train.rating, data.n_users, data.n_items
+    )
+    predict = predict_fn(model, t.eval_batch_size)
+    if not hasattr(model, "optimizer"):  # a numpy baseline
+        predict = model.predict
+    t_eval = time.perf_counter()
+    val_pred = predict_part(predict, data, data.val, fallback, t.clip_predictions)
+    test_pred = predict_part(predict, data, data.test, fallback, t.clip_predictions)
+    eval_seconds = time.perf_counter() - t_eval
+
+    test = data.test
+    frame = pd.DataFrame(
+        {
+            "user": data.ratings.frame["user"].to_numpy()[test.rows],
+            "item": data.ratings.frame["item"].to_numpy()[test.rows],
+            "rating": test.rating,
+            "prediction": test_pred,
+            "fallback": ~test.known,
+        }
+    )
+    tmp, target = run.temp_path("predictions.parquet")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+
+    mean_pred = np.full(len(test), data.global_mean, np.float32)
+    metrics = {
+        "name": config.name,
+        "dataset": config.dataset.name,
+        "model": config.model.family,
+        "embedding": _embedding_label(config),
+        "optimizer": f"{config.optimizer.name} lr={config.optimizer.learning_rate:g}",
+        "batch_size": t.batch_size,
+        "params": summary["params"],
+        "embedding_params": summary["embedding_params"],
+        "embedding_bytes": summary["embedding_bytes"],
+        "val": scores(data, data.val, val_pred),
+        "test": scores(data, test, test_pred),
+        "baselines": {
+            "global_mean_test_rmse": rmse(test.rating, mean_pred),
+            "biases_test_rmse": rmse(
+                test.rating, data.scale.clip(fallback.predict(test.user, test.item))
+            ),
+        },
+        "best_epoch": result.best_epoch,
+        "best_monitored": result.best_value,
+        "monitor": t.early_stopping.monitor if t.early_stopping else "loss",
+        "epochs_run": len(result.history),
+        "early_stopped": result.stopped_early,
+        "interrupted": result.interrupted,
+        "train_seconds": round(result.train_seconds, 3),
+        "data_seconds": round(data_seconds, 3),
+        "eval_seconds": round(eval_seconds, 3),
+        "ratings_per_second": round(result.ratings_per_second, 1),
+        "peak_rss_mb": peak_rss_mb(),
+        "data": data.report,
+        "n_users": data.n_users,
+        "n_items": data.n_items,
+        "fingerprint": data.fingerprint,
+    }
+    run.write_json("metrics.json", metrics)
+    return metrics
+
+
+def _embedding_label(config: ExperimentConfig) -> str:
+    user, item = config.embedding.user.strategy, config.embedding.item.strategy
+    return user if user == item else f"{user}/{item}"
+
+
+def load_metrics(run: RunDir) -> dict[str, Any]:
+    return json.loads((run.path / "metrics.json").read_text())

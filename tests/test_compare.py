@@ -1,0 +1,125 @@
+"""compare reads run directories only; failed or foreign directories are listed, not fatal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recexp.cli import app
+from recexp.compare import collect, fingerprint_warning, render_csv, render_markdown, sort_rows
+from recexp.runs import RunDir
+
+runner = CliRunner()
+
+
+def fake_run(
+    root: Path,
+    name: str,
+    test_rmse: float | None,
+    status: str = "completed",
+    fingerprint: str = "a",
+) -> Path:
+    run = RunDir.create(root, name)
+    run.set_status(status, **({"error": "loss became NaN"} if status == "failed" else {}))
+    if test_rmse is not None:
+        run.write_json(
+            "metrics.json",
+            {
+                "dataset": "synthetic",
+                "model": name,
+                "embedding": "full",
+                "optimizer": "adam lr=0.001",
+                "params": 1000,
+                "best_epoch": 3,
+                "val": {"rmse": test_rmse + 0.01},
+                "test": {"rmse": test_rmse, "mae": round(test_rmse * 0.8, 4)},
+                "train_seconds": 2.5,
+                "ratings_per_second": 12345.6,
+                "fingerprint": {"ratings": fingerprint, "split": "s"},
+            },
+        )
+    return run.path
+
+
+def test_rows_sorted_by_test_rmse_with_failures_last(tmp_path: Path):
+    b = fake_run(tmp_path, "neumf", 0.91)
+    a = fake_run(tmp_path, "mf", 0.89)
+    c = fake_run(tmp_path, "broken", None, status="failed")
+    (tmp_path / "notarun").mkdir()
+    rows, problems = collect([b, a, c, tmp_path / "notarun", tmp_path / "missing"])
+    rows = sort_rows(rows)
+    assert [r["model"] for r in rows] == ["mf", "neumf", None]
+    assert rows[2]["status"] == "failed" and rows[2]["error"] == "loss became NaN"
+    assert [p["reason"] for p in problems] == [
+        "no status.json: not a recexp run directory",
+        "not a directory",
+    ]
+    assert sort_rows(rows, "run")[0]["run"] < sort_rows(rows, "run")[1]["run"]
+
+
+def test_markdown_and_csv(tmp_path: Path):
+    rows, _ = collect([fake_run(tmp_path, "mf", 0.89)])
+    md = render_markdown(rows).splitlines()
+    assert md[0].startswith("| run | dataset | model |")
+    assert "| 0.8900 | 0.7120 | 2.5 | 12,346 | completed |" in md[2]
+    csv_lines = render_csv(rows).splitlines()
+    assert csv_lines[0].split(",")[:3] == ["run", "dataset", "model"]
+    assert ",0.89,0.712," in csv_lines[1]
+
+
+def test_fingerprint_warning(tmp_path: Path):
+    same, _ = collect([fake_run(tmp_path, "a", 0.9), fake_run(tmp_path, "b", 0.8)])
+    assert fingerprint_warning(same) is None
+    other, _ = collect([fake_run(tmp_path, "c", 0.9, fingerprint="zzz")])
+    assert "not trained and tested on the same data" in str(fingerprint_warning(same + other))
+
+
+def test_cli_json_and_unreadable(tmp_path: Path):
+    good = fake_run(tmp_path, "mf", 0.89)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "status.json").write_text("{not json")
+    result = runner.invoke(app, ["compare", str(good), str(bad), "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [r["test_rmse"] for r in data["runs"]] == [0.89]
+    assert data["unreadable"] == [
+        {"path": str(bad), "reason": "unreadable status.json (JSONDecodeError)"}
+    ]
+    assert f"{bad}: skipped: unreadable status.json" in result.stderr
+
+
+def test_bad_format_and_sort_key(tmp_path: Path):
+    result = runner.invoke(app, ["compare", str(tmp_path), "--format", "xml"])
+    assert result.exit_code == 2 and result.stderr.startswith("--format: unknown format")
+    result = runner.invoke(app, ["compare", str(tmp_path), "--sort", "speed"])
+    assert result.exit_code == 2 and result.stderr.startswith("--sort: unknown column")
+
+
+NO_TF = (
+    "import sys\nfrom recexp.cli import main\nsys.argv[0] = 'recexp'\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "heavy = {'tensorflow', 'keras'} & set(sys.modules)\n"
+    "assert not heavy, f'imported {heavy}'\n"
+)
+
+
+@pytest.mark.parametrize("command", ["compare", "validate", "list", "--help"])
+def test_light_commands_never_import_tensorflow(tmp_path: Path, command: str):
+    from .conftest import TINY
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(TINY)
+    args = {"compare": [str(fake_run(tmp_path, "mf", 0.89))], "validate": [str(spec)]}
+    argv = ["recexp", command, *args.get(command, [])]
+    subprocess.run([sys.executable, "-c", NO_TF, *argv[1:]], check=True, capture_output=True)
+
+
+def test_same_second_runs_get_distinct_directories(tmp_path: Path):
+    paths = {RunDir.create(tmp_path, "x").path for _ in range(3)}
+    assert len(paths) == 3

@@ -1,0 +1,109 @@
+"""End to end on tiny synthetic data: spec -> run directory -> compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from recexp.cli import app
+from recexp.config import load_spec
+from recexp.errors import TrainingError
+from recexp.experiment import run_experiment
+
+runner = CliRunner()
+RUN_FILES = {
+    "config.yaml",
+    "summary.txt",
+    "summary.json",
+    "history.csv",
+    "metrics.json",
+    "predictions.parquet",
+    "model.keras",
+    "env.json",
+    "status.json",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    spec = root / "tiny.yaml"
+    from .conftest import TINY
+
+    spec.write_text(TINY)
+    result = runner.invoke(app, ["train", str(spec), "--runs-dir", str(root / "runs"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    (run,) = (root / "runs").iterdir()
+    return run
+
+
+def test_run_directory_has_every_file(tiny_run: Path):
+    assert {p.name for p in tiny_run.iterdir()} == RUN_FILES
+    assert json.loads((tiny_run / "status.json").read_text())["status"] == "completed"
+
+
+def test_metrics_are_consistent_with_predictions(tiny_run: Path):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    preds = pd.read_parquet(tiny_run / "predictions.parquet")
+    assert len(preds) == metrics["test"]["n"] == 40  # 10% of 400 ratings
+    err = preds["rating"] - preds["prediction"]
+    assert metrics["test"]["rmse"] == pytest.approx(float(np.sqrt((err**2).mean())), rel=1e-5)
+    assert metrics["test"]["mae"] == pytest.approx(float(err.abs().mean()), rel=1e-5)
+    assert preds["prediction"].between(1, 5).all()  # clipped to the rating scale
+    assert metrics["epochs_run"] == 2 and metrics["ratings_per_second"] > 0
+    assert metrics["params"] == (40 + 30) * (4 + 1)  # dim-4 tables + biases, no dense layer
+    assert 0 < metrics["test"]["oracle_rmse"] < metrics["baselines"]["global_mean_test_rmse"]
+    assert metrics["peak_rss_mb"] > 0
+
+
+def test_saved_config_reproduces_the_spec(tiny_run: Path):
+    saved = load_spec(tiny_run / "config.yaml")
+    assert saved.name == "tiny" and saved.model.dim == 4  # type: ignore[attr-defined]
+    history = pd.read_csv(tiny_run / "history.csv")
+    assert list(history["epoch"]) == [1, 2]
+    assert {"loss", "val_rmse", "learning_rate", "seconds"} <= set(history.columns)
+    summary = json.loads((tiny_run / "summary.json").read_text())
+    assert summary["params"] == sum(layer["params"] for layer in summary["layers"])
+    assert "Total params" in (tiny_run / "summary.txt").read_text()
+
+
+def test_nan_loss_fails_the_run(tiny_spec: Path, tmp_path: Path):
+    config = load_spec(tiny_spec, ["optimizer.name=sgd", "optimizer.learning_rate=1e12"])
+    with pytest.raises(TrainingError, match="loss became NaN at epoch 1"):
+        run_experiment(config, tmp_path / "runs", quiet=True)
+    (run,) = (tmp_path / "runs").iterdir()
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "failed" and "NaN" in status["error"]
+
+
+def test_interrupt_keeps_history_and_best_weights(tiny_spec: Path, tmp_path: Path, monkeypatch):
+    from recexp import training
+
+    calls = {"n": 0}
+    original = training.EpochLog.on_epoch_end
+
+    def interrupt_after_first(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        original(self, epoch, logs)
+        calls["n"] += 1
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochLog, "on_epoch_end", interrupt_after_first)
+    run = run_experiment(load_spec(tiny_spec), tmp_path / "runs", quiet=True)
+    status = json.loads((run.path / "status.json").read_text())
+    assert status["status"] == "interrupted"
+    assert len(pd.read_csv(run.path / "history.csv")) == 1
+    assert (run.path / "model.keras").exists()
+
+
+def test_resolved_spec_gives_the_same_numbers(tiny_run: Path, tmp_path: Path):
+    again = run_experiment(load_spec(tiny_run / "config.yaml"), tmp_path, quiet=True)
+    first = json.loads((tiny_run / "metrics.json").read_text())["test"]["rmse"]
+    second = json.loads((again.path / "metrics.json").read_text())["test"]["rmse"]
+    assert second == pytest.approx(first, abs=1e-6)
+    assert yaml.safe_load((again.path / "config.yaml").read_text())["name"] == "tiny"
