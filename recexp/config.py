@@ -200,23 +200,7 @@ def apply_override(data: dict[str, Any], item: str) -> None:
                 got=child,
             )
         node = child
-    node[parts[-1]] = value
-    _check_known(data, parts, item)
-
-
-def _check_known(data: dict[str, Any], parts: list[str], item: str) -> None:
-    """An override must name a key the schema knows (with defaults filled in)."""
-    try:
-        resolved = validate(data).resolved()
-    except ConfigError:
-        return  # validation reports the problem, with its key, once overrides are applied
-    node: Any = resolved
-    for part in parts:
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(
-                "override names a key that does not exist", key=".".join(parts), got=item
-            )
-        node = node[part]
+    node[parts[-1]] = value  # an unknown key is reported by validation (extra=forbid)
 
 
 def validate(data: dict[str, Any]) -> ExperimentConfig:

@@ -243,8 +243,12 @@ def evaluate(
         "name": config.name,
         "dataset": config.dataset.name,
         "model": config.model.family,
-        "embedding": _embedding_label(config),
-        "optimizer": f"{config.optimizer.name} lr={config.optimizer.learning_rate:g}",
+        "embedding": _embedding_label(config) if summary["embeddings"] else "-",
+        "optimizer": (
+            f"{config.optimizer.name} lr={config.optimizer.learning_rate:g}"
+            if hasattr(model, "optimizer")
+            else "closed form"
+        ),
         "batch_size": t.batch_size,
         "params": summary["params"],
         "embedding_params": summary["embedding_params"],
@@ -273,8 +277,33 @@ def evaluate(
         "n_items": data.n_items,
         "fingerprint": data.fingerprint,
     }
+    retrieval = _retrieval(model, config, data)
+    if retrieval:
+        metrics["retrieval"] = retrieval
     run.write_json("metrics.json", metrics)
     return metrics
+
+
+def _retrieval(model: Any, config: ExperimentConfig, data: Dataset) -> dict[str, Any] | None:
+    """Top-k retrieval metrics on the test set, for models with query and candidate towers."""
+    from recexp.models.two_tower import QUERY_TOWER, retrieval_metrics
+
+    names = {layer.name for layer in getattr(model, "layers", [])}
+    if QUERY_TOWER not in names:
+        return None
+    test = data.test
+    known = test.known
+    k = getattr(config.model, "retrieval_k", 100)
+    threshold = getattr(config.model, "relevant_rating", None) or data.scale.max
+    return retrieval_metrics(
+        model,
+        test.user[known],
+        test.item[known],
+        test.rating[known],
+        data.n_items,
+        k=k,
+        threshold=threshold,
+    )
 
 
 def _embedding_label(config: ExperimentConfig) -> str:

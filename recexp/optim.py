@@ -34,7 +34,7 @@ class OptimizerOptions(Options):
 
 
 class AdamOptions(OptimizerOptions):
-    name: Literal["adam", "adamw"] = "adam"
+    name: Literal["adam", "adamw", "lazy_adam"] = "adam"
     beta_1: float = Field(0.9, gt=0, lt=1)
     beta_2: float = Field(0.999, gt=0, lt=1)
     epsilon: PositiveFloat = 1e-7
@@ -47,7 +47,7 @@ class SGDOptions(OptimizerOptions):
 
 
 class AdagradOptions(OptimizerOptions):
-    name: Literal["adagrad"] = "adagrad"
+    name: Literal["adagrad", "sparse_adagrad"] = "adagrad"
     initial_accumulator_value: PositiveFloat = 0.1
     epsilon: PositiveFloat = 1e-7
 
@@ -87,6 +87,26 @@ def make_adagrad(o: AdagradOptions) -> Any:
     import keras
 
     return keras.optimizers.Adagrad(
+        initial_accumulator_value=o.initial_accumulator_value, epsilon=o.epsilon, **o.common()
+    )
+
+
+@OPTIMIZERS.register(
+    "lazy_adam", options=AdamOptions, help="Adam that updates only the embedding rows in the batch"
+)
+def make_lazy_adam(o: AdamOptions) -> Any:
+    from recexp.optimizers_sparse import LazyAdam
+
+    return LazyAdam(beta_1=o.beta_1, beta_2=o.beta_2, epsilon=o.epsilon, **o.common())
+
+
+@OPTIMIZERS.register(
+    "sparse_adagrad", options=AdagradOptions, help="Adagrad that updates only the rows in the batch"
+)
+def make_sparse_adagrad(o: AdagradOptions) -> Any:
+    from recexp.optimizers_sparse import SparseAdagrad
+
+    return SparseAdagrad(
         initial_accumulator_value=o.initial_accumulator_value, epsilon=o.epsilon, **o.common()
     )
 

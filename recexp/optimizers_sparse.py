@@ -3,7 +3,9 @@
 Keras 3's ``Adam`` turns the ``tf.IndexedSlices`` gradient of an embedding lookup into a
 dense tensor (``ops.subtract(gradient, m)`` densifies), so every step rewrites every row
 of every table and both of its moment slots, although a batch touches a few hundred rows.
-The optimizers here keep such gradients sparse:
+(It also squares the ``IndexedSlices`` values *before* densifying, so an id that occurs
+twice in a batch adds ``g1**2 + g2**2`` to ``v`` instead of ``(g1 + g2)**2``.) The
+optimizers here keep such gradients sparse:
 
 * :class:`LazyAdam` -- the TensorFlow Addons ``LazyAdam`` update: for an ``IndexedSlices``
   gradient only the rows in the batch have their first/second moments and weights
@@ -20,7 +22,9 @@ The optimizers here keep such gradients sparse:
   the sparse one leaves those rows alone. Keras' own ``Adagrad`` already scatters an
   ``IndexedSlices`` gradient, but without merging repeated ids, so when an id occurs twice
   in a batch its accumulator gains ``g1**2 + g2**2`` instead of ``(g1 + g2)**2`` (what the
-  dense gradient gives); ``SparseAdagrad`` merges them first and matches dense Adagrad.
+  dense gradient gives), and it takes ``sqrt(acc + epsilon)`` over the whole accumulator
+  every step; ``SparseAdagrad`` merges repeated ids first (matching dense Adagrad) and
+  touches only the batch rows.
 
 Both classes subclass the Keras optimizer they extend, so they take its arguments and
 ``get_config``/``from_config`` work unchanged, and both merge repeated indices
@@ -44,7 +48,8 @@ Interaction with the base-optimizer options (TF backend):
   update step sees a dense gradient and the ordinary (non-lazy) update runs.
 * ``use_ema``: the moving average is updated densely over all variables every step.
 * An ``embeddings_regularizer`` adds a dense term to the table's gradient, so that table
-  gets the dense update; put the L2 penalty in ``weight_decay`` to stay sparse.
+  gets the dense update. ``weight_decay`` keeps it sparse, but it is decoupled and lazy,
+  not the same regulariser as an L2 penalty in the loss.
 
 XLA: ``IndexedSlices`` reach ``update_step`` under ``jit_compile=True`` as well (the
 scatter ops compile), but Keras' ``jit_compile="auto"`` resolves to ``False`` on a

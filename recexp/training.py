@@ -42,8 +42,19 @@ def build_model(config: ExperimentConfig, data: Dataset) -> keras.Model:
         user_counts=data.user_counts(),
         item_counts=data.item_counts(),
         seed=config.seed,
+        features=_features(config, data),
     )
     return MODELS.get(config.model.family, key="model.family").fn(config.model, ctx)
+
+
+def _features(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
+    """Side features as int tables per code, for the families that use them."""
+    if not getattr(config.model, "use_features", False):
+        return {}
+    from recexp.models.features import encode_features
+
+    r = data.ratings
+    return encode_features(r.user_features, r.item_features, data.users.ids, data.items.ids)
 
 
 def compile_model(model: keras.Model, config: ExperimentConfig) -> None:

@@ -19,8 +19,11 @@ class MFOptions(ModelOptions):
 
     family: Literal["mf"] = "mf"
     dim: PositiveInt = Field(32, description="embedding size")
+    l2: NonNegativeFloat = Field(
+        0.0, description="per-rating L2 on the looked-up user and item vectors (as Surprise SVD)"
+    )
     use_bias: bool = Field(True, description="user and item bias terms")
-    bias_l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the bias rows")
+    bias_l2: NonNegativeFloat = Field(0.0, description="per-rating L2 on the looked-up biases")
     global_mean: bool = Field(True, description="add the training mean (not for sigmoid_scaled)")
     output: Literal["linear", "relu", "sigmoid_scaled"] = Field(
         "linear", description="sigmoid_scaled = sigmoid(x) * rating max, as seed 002"
@@ -35,12 +38,17 @@ def build_mf(options: MFOptions, ctx: BuildContext) -> Any:
     from recexp.models.layers import AddConstant, ScaledSigmoid
 
     user_in, item_in = id_inputs()
-    user_vec = layers.Flatten()(ctx.embedding("user", "user_embedding", options.dim)(user_in))
-    item_vec = layers.Flatten()(ctx.embedding("item", "item_embedding", options.dim)(item_in))
+
+    def lookup(layer: Any, ids: Any, l2: float) -> Any:
+        vec = layers.Flatten()(layer(ids))
+        return layers.ActivityRegularization(l2=l2)(vec) if l2 else vec
+
+    user_vec = lookup(ctx.embedding("user", "user_embedding", options.dim), user_in, options.l2)
+    item_vec = lookup(ctx.embedding("item", "item_embedding", options.dim), item_in, options.l2)
     score = layers.Dot(axes=1, name="dot")([user_vec, item_vec])
     if options.use_bias:
-        user_bias = layers.Flatten()(ctx.bias("user", "user_bias", options.bias_l2)(user_in))
-        item_bias = layers.Flatten()(ctx.bias("item", "item_bias", options.bias_l2)(item_in))
+        user_bias = lookup(ctx.bias("user", "user_bias"), user_in, options.bias_l2)
+        item_bias = lookup(ctx.bias("item", "item_bias"), item_in, options.bias_l2)
         score = layers.Add(name="add_biases")([score, user_bias, item_bias])
     if options.output == "sigmoid_scaled":
         out = ScaledSigmoid(ctx.rating_max, name="sigmoid_scaled")(score)

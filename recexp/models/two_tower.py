@@ -47,6 +47,10 @@ class TwoTowerOptions(ModelOptions):
     output_bias: Literal["mean"] | float | None = Field(
         None, description="add a trainable scalar starting at the training mean or a number"
     )
+    retrieval_k: PositiveInt = Field(100, description="k of the top-k retrieval metrics")
+    relevant_rating: float | None = Field(
+        None, description="test pairs rated at least this are relevant; default: the top rating"
+    )
 
 
 def _tower(
