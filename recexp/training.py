@@ -54,7 +54,8 @@ def _features(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
     from recexp.models.features import encode_features
 
     r = data.ratings
-    return encode_features(r.user_features, r.item_features, data.users.ids, data.items.ids)
+    users, items = np.asarray(data.users.ids), np.asarray(data.items.ids)
+    return encode_features(r.user_features, r.item_features, users, items)
 
 
 def compile_model(model: keras.Model, config: ExperimentConfig) -> None:
