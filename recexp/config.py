@@ -96,7 +96,11 @@ class TrainingOptions(Options):
     shuffle: bool = True
     clip_predictions: bool = Field(True, description="clip predictions to the rating scale")
     eval_batch_size: PositiveInt = 65_536
-    steps_per_execution: PositiveInt = Field(1, description="batches per compiled call")
+    engine: Literal["compiled", "keras"] = Field(
+        "compiled",
+        description="compiled: one graph call per epoch (fast); keras: plain model.fit",
+    )
+    steps_per_execution: PositiveInt = Field(1, description="batches per call (engine: keras)")
     jit_compile: bool | Literal["auto"] = False
 
     @field_validator("batch_size", mode="before")

@@ -213,17 +213,20 @@ def fit(
     start = time.perf_counter()
     display.start(f"{config.name}: {config.model.family}", t.max_epochs)
     try:
-        model.fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=t.max_epochs,
-            validation_data=validation,
-            validation_batch_size=t.eval_batch_size,
-            shuffle=t.shuffle,
-            callbacks=[log, stopper],
-            verbose=0,
-        )
+        if t.engine == "compiled":
+            _fit_compiled(model, config, x, y, validation, batch_size, [log, stopper])
+        else:
+            model.fit(
+                x,
+                y,
+                batch_size=batch_size,
+                epochs=t.max_epochs,
+                validation_data=validation,
+                validation_batch_size=t.eval_batch_size,
+                shuffle=t.shuffle,
+                callbacks=[log, stopper],
+                verbose=0,
+            )
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
@@ -246,6 +249,57 @@ def fit(
     if steady:
         result.ratings_per_second = len(y) / float(np.median(steady))
     return result
+
+
+def _fit_compiled(
+    model: keras.Model,
+    config: ExperimentConfig,
+    x: dict[str, np.ndarray],
+    y: np.ndarray,
+    validation: tuple[dict[str, np.ndarray], np.ndarray] | None,
+    batch_size: int,
+    callbacks: list[keras.callbacks.Callback],
+) -> None:
+    """The ``engine: compiled`` loop: whole epochs in one graph call, callbacks as in fit."""
+    from recexp.engine import CompiledEpochs, GraphPredictor
+
+    t = config.training
+    engine = CompiledEpochs(model, x, y, batch_size, t.shuffle, config.seed)
+    predict = GraphPredictor(model, t.eval_batch_size)
+    for callback in callbacks:
+        callback.set_model(model)
+    model.stop_training = False
+    for epoch in range(t.max_epochs):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        logs = engine.run_epoch()
+        if validation is not None:
+            for callback in callbacks:
+                callback.on_test_begin()
+            err = predict(validation[0]) - validation[1]
+            logs.update(_error_logs(err, t.loss, prefix="val_"))
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+
+
+def _error_logs(err: np.ndarray, loss: str, prefix: str = "") -> dict[str, float]:
+    """Loss (data term only), RMSE and MAE of prediction errors, as Keras would log them."""
+    err = err.astype(np.float64)
+    mse = float(np.mean(err**2))
+    absolute = np.abs(err)
+    if loss == "mse":
+        value = mse
+    elif loss == "mae":
+        value = float(absolute.mean())
+    else:  # huber, delta 1 (Keras' default)
+        value = float(np.mean(np.where(absolute <= 1, 0.5 * err**2, absolute - 0.5)))
+    return {
+        f"{prefix}loss": value,
+        f"{prefix}rmse": math.sqrt(mse),
+        f"{prefix}mae": float(absolute.mean()),
+    }
 
 
 def fit_baseline(model: Any, data: Dataset, history_path: Path, display: Display) -> FitResult:
