@@ -39,7 +39,8 @@ class CompiledEpochs:
         self.x = {k: tf.constant(v) for k, v in x.items()}
         self.y = tf.constant(y.reshape(-1, 1).astype(np.float32))
         self.shuffle = shuffle
-        self.rng = tf.random.Generator.from_seed(seed)
+        self.seed = seed
+        self.epochs_run = tf.Variable(0, dtype=tf.int64, trainable=False)
         first = {k: v[: self.batch_size] for k, v in x.items()}
         model._symbolic_build(data_batch=(first, y[: self.batch_size].reshape(-1, 1)))
         if model.optimizer is not None and not model.optimizer.built:
@@ -48,10 +49,10 @@ class CompiledEpochs:
 
     def _run_epoch(self) -> Any:
         n, bs = self.n, self.batch_size
-        if self.shuffle:
-            order = tf.argsort(self.rng.uniform([n]))
-        else:
-            order = tf.range(n)
+        self.epochs_run.assign_add(1)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), self.epochs_run])
+        rows = tf.range(n)
+        order = tf.random.experimental.stateless_shuffle(rows, seed) if self.shuffle else rows
         for step in tf.range(self.steps):
             idx = order[step * bs : tf.minimum((step + 1) * bs, n)]
             batch = {k: tf.gather(v, idx) for k, v in self.x.items()}
