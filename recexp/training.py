@@ -127,7 +127,7 @@ class EarlyStop(keras.callbacks.Callback):
         min_delta = self.options.min_delta if self.options else 0.0
         if value < self.best - min_delta or self.best_epoch is None:
             self.best, self.best_epoch, self.wait = value, epoch + 1, 0
-            if self.options is None or self.options.restore_best_weights:
+            if self.options is not None and self.options.restore_best_weights:
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
@@ -239,8 +239,7 @@ def fit(
             key="optimizer.learning_rate",
             got=config.optimizer.learning_rate,
         )
-    if stopper.options is None or stopper.options.restore_best_weights:
-        stopper.restore()
+    stopper.restore()  # no-op unless early stopping keeps best weights
     result.history = log.rows
     result.best_epoch = stopper.best_epoch
     result.best_value = None if stopper.best_epoch is None else stopper.sign * stopper.best

@@ -54,9 +54,9 @@ class SyntheticOptions(DatasetOptions):
             raise ValueError(
                 f"rating_max must exceed rating_min (got {self.rating_min}..{self.rating_max})"
             )
-        if self.n_ratings > 0.5 * self.n_users * self.n_items:
+        if self.n_ratings > 0.9 * self.n_users * self.n_items:
             raise ValueError(
-                "n_ratings must be at most half of n_users * n_items "
+                "n_ratings must be at most 90% of n_users * n_items "
                 f"(got {self.n_ratings} for {self.n_users} x {self.n_items})"
             )
         return self
@@ -74,6 +74,13 @@ def _sample_pairs(
     """Distinct (user, item) pairs drawn by popularity, in a random order."""
     pu = _popularity(rng, options.n_users, options.user_exponent)
     pi = _popularity(rng, options.n_items, options.item_exponent)
+    n_pairs = options.n_users * options.n_items
+    if n_pairs <= 50_000_000:  # weighted sampling without replacement (Efraimidis-Spirakis)
+        weight = np.outer(pu, pi).ravel()
+        key = rng.exponential(size=n_pairs) / weight
+        keys = np.argpartition(key, options.n_ratings - 1)[: options.n_ratings]
+        keys = keys[np.argsort(key[keys])].astype(np.int64)
+        return (keys // options.n_items).astype(np.int32), (keys % options.n_items).astype(np.int32)
     keys = np.empty(0, dtype=np.int64)
     need = options.n_ratings
     for _ in range(50):
