@@ -21,9 +21,9 @@ SEEDS = Path(__file__).resolve().parents[1] / "configs" / "seeds"
 
 def shaped_like(n_users: int, n_items: int, n_ratings: int, scale: str = "") -> str:
     return (
-        "dataset={name: synthetic, n_users: %d, n_items: %d, n_ratings: %d, user_exponent: 0, "
-        "item_exponent: 0, split: {strategy: random, val: 0.0, test: 0.001}%s}"
-        % (n_users, n_items, n_ratings, scale)
+        f"dataset={{name: synthetic, n_users: {n_users}, n_items: {n_items}, "
+        f"n_ratings: {n_ratings}, user_exponent: 0, item_exponent: 0, "
+        f"split: {{strategy: random, val: 0.0, test: 0.001}}{scale}}}"
     )
 
 
