@@ -80,9 +80,12 @@ def train(
 
     try:
         config = load_spec(spec, set_)
-        from recexp.experiment import run_experiment
+        from recexp.experiment import run_cross_validation, run_experiment
 
-        run_experiment(config, runs_dir, quiet=quiet)
+        if getattr(config.dataset.split, "folds", None):
+            run_cross_validation(config, runs_dir, quiet=quiet)
+        else:
+            run_experiment(config, runs_dir, quiet=quiet)
     except RecexpError as e:
         _fail(e.with_file(str(spec)) if e.file is None else e)
     except KeyboardInterrupt:

@@ -64,9 +64,11 @@ def _row(run: dict[str, Any]) -> dict[str, Any]:
         "params": m.get("params"),
         "best_epoch": m.get("best_epoch"),
         "val_rmse": _get(m, "val", "rmse"),
+        "val_rmse_std": _get(m, "val", "rmse_std"),
         "test_rmse": _get(m, "test", "rmse"),
         "test_mae": _get(m, "test", "mae"),
         "test_rmse_std": _get(m, "test", "rmse_std"),
+        "test_mae_std": _get(m, "test", "mae_std"),
         "train_seconds": m.get("train_seconds"),
         "ratings_per_second": m.get("ratings_per_second"),
         "status": run["status"].get("status", "?"),
@@ -138,12 +140,13 @@ def render_json(rows: list[dict[str, Any]], problems: list[dict[str, str]]) -> s
 
 
 def render_table(rows: list[dict[str, Any]], best: str | None) -> Any:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="recexp compare")
+    table = Table(title="recexp compare", box=box.SIMPLE_HEAD)
     for key, title in COLUMNS:
         numeric = key not in ("run", "dataset", "model", "embedding", "optimizer", "status")
-        table.add_column(title, justify="right" if numeric else "left")
+        table.add_column(title, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
         style = (
             "bold green"

@@ -313,3 +313,90 @@ def _embedding_label(config: ExperimentConfig) -> str:
 
 def load_metrics(run: RunDir) -> dict[str, Any]:
     return json.loads((run.path / "metrics.json").read_text())
+
+
+def run_cross_validation(
+    config: ExperimentConfig, runs_root: str | Path = "runs", quiet: bool = False
+) -> RunDir:
+    """``split.folds: K``: one run per fold under a parent run whose metrics are mean ± std.
+
+    The parent directory holds config.yaml, status.json and metrics.json (``rmse`` and
+    ``mae`` are fold means, ``rmse_std`` / ``mae_std`` the sample standard deviations);
+    each fold is a complete run directory in ``folds/``.
+    """
+    from recexp.data import fold_splits
+
+    splits = fold_splits(config.dataset.split)
+    parent = RunDir.create(runs_root, config.name)
+    parent.set_status("running", folds=len(splits))
+    parent.write_text("config.yaml", yaml.safe_dump(config.resolved(), sort_keys=False))
+    display = Display(quiet=quiet)
+    children: list[dict[str, Any]] = []
+    try:
+        for i, split in enumerate(splits):
+            display.message(f"fold {i + 1}/{len(splits)}")
+            dataset = config.dataset.model_copy(update={"split": split})
+            child = config.model_copy(update={"dataset": dataset, "name": f"{config.name}-fold{i}"})
+            run = run_experiment(child, parent.path / "folds", display=display)
+            children.append(load_metrics(run))
+    except BaseException as error:
+        state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        parent.set_status(
+            state, error=str(error) or error.__class__.__name__, folds_completed=len(children)
+        )
+        raise
+    metrics = aggregate_folds(children)
+    parent.write_json("metrics.json", metrics)
+    parent.set_status("completed", folds=len(children))
+    display.message(
+        f"{len(children)} folds: test RMSE {metrics['test']['rmse']:.4f} ± "
+        f"{metrics['test']['rmse_std']:.4f}  -> {parent.path}"
+    )
+    return parent
+
+
+def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample standard deviation of each fold's scores; identity from fold 0."""
+    first = children[0]
+    out = {
+        k: first[k]
+        for k in (
+            "name",
+            "dataset",
+            "model",
+            "embedding",
+            "optimizer",
+            "batch_size",
+            "params",
+            "n_users",
+            "n_items",
+        )
+        if k in first
+    }
+    out["folds"] = len(children)
+    for part in ("val", "test"):
+        out[part] = {}
+        for metric in ("rmse", "mae", "oracle_rmse"):
+            values = [c[part][metric] for c in children if c[part].get(metric) is not None]
+            if values and not any(np.isnan(values)):
+                out[part][metric] = float(np.mean(values))
+                out[part][f"{metric}_std"] = (
+                    float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+                )
+    for key in ("train_seconds", "ratings_per_second", "epochs_run", "best_epoch"):
+        values = [c[key] for c in children if c.get(key) is not None]
+        out[key] = float(np.mean(values)) if values else None
+    out["train_seconds"] = float(sum(c["train_seconds"] for c in children))
+    out["fingerprint"] = {
+        "ratings": first["fingerprint"]["ratings"],
+        "split": "folds:" + ",".join(c["fingerprint"]["split"] for c in children),
+    }
+    out["fold_metrics"] = [
+        {
+            "test_rmse": c["test"]["rmse"],
+            "test_mae": c["test"]["mae"],
+            "best_epoch": c["best_epoch"],
+        }
+        for c in children
+    ]
+    return out

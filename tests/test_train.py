@@ -107,3 +107,24 @@ def test_resolved_spec_gives_the_same_numbers(tiny_run: Path, tmp_path: Path):
     second = json.loads((again.path / "metrics.json").read_text())["test"]["rmse"]
     assert second == pytest.approx(first, abs=1e-6)
     assert yaml.safe_load((again.path / "config.yaml").read_text())["name"] == "tiny"
+
+
+def test_kfold_parent_run_aggregates_folds(tiny_spec: Path, tmp_path: Path):
+    from recexp.compare import collect, render_markdown
+    from recexp.experiment import run_cross_validation
+
+    config = load_spec(tiny_spec, ["dataset.split.folds=3", "training.max_epochs=1"])
+    parent = run_cross_validation(config, tmp_path / "runs", quiet=True)
+    metrics = json.loads((parent.path / "metrics.json").read_text())
+    folds = sorted((parent.path / "folds").iterdir())
+    assert len(folds) == 3 and metrics["folds"] == 3
+    test_rmse = [json.loads((f / "metrics.json").read_text())["test"]["rmse"] for f in folds]
+    assert metrics["test"]["rmse"] == pytest.approx(np.mean(test_rmse))
+    assert metrics["test"]["rmse_std"] == pytest.approx(np.std(test_rmse, ddof=1))
+    # the three test folds partition the ratings
+    sizes = [len(pd.read_parquet(f / "predictions.parquet")) for f in folds]
+    assert sum(sizes) == 400
+    rows, _ = collect([parent.path])
+    assert f"{metrics['test']['rmse']:.4f} ± {metrics['test']['rmse_std']:.4f}" in render_markdown(
+        rows
+    )
