@@ -358,7 +358,7 @@ def run_cross_validation(
 def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean and sample standard deviation of each fold's scores; identity from fold 0."""
     first = children[0]
-    out = {
+    out: dict[str, Any] = {
         k: first[k]
         for k in (
             "name",
