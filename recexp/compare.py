@@ -23,6 +23,7 @@ COLUMNS = [
     ("val_rmse", "val RMSE"),
     ("test_rmse", "test RMSE"),
     ("test_mae", "test MAE"),
+    ("vs_mean", "vs mean"),
     ("train_seconds", "train s"),
     ("ratings_per_second", "ratings/s"),
     ("status", "status"),
@@ -69,12 +70,22 @@ def _row(run: dict[str, Any]) -> dict[str, Any]:
         "test_mae": _get(m, "test", "mae"),
         "test_rmse_std": _get(m, "test", "rmse_std"),
         "test_mae_std": _get(m, "test", "mae_std"),
+        "vs_mean": _relative(
+            _get(m, "test", "rmse"), _get(m, "baselines", "global_mean_test_rmse")
+        ),
         "train_seconds": m.get("train_seconds"),
         "ratings_per_second": m.get("ratings_per_second"),
         "status": run["status"].get("status", "?"),
         "error": run["status"].get("error"),
         "fingerprint": m.get("fingerprint"),
     }
+
+
+def _relative(value: Any, reference: Any) -> float | None:
+    """``value`` relative to ``reference`` (-0.18 = 18% lower), or None if either is missing."""
+    if isinstance(value, (int, float)) and isinstance(reference, (int, float)) and reference:
+        return value / reference - 1
+    return None
 
 
 def sort_rows(rows: list[dict[str, Any]], key: str = "test_rmse") -> list[dict[str, Any]]:
@@ -109,6 +120,8 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if key in ("val_rmse", "test_rmse", "test_mae"):
         std = row.get(f"{key}_std")
         return f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
+    if key == "vs_mean":
+        return f"{value:+.1%}"
     if key == "params":
         return f"{value:,}"
     if key == "ratings_per_second":

@@ -383,6 +383,8 @@ def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
                 out[part][f"{metric}_std"] = (
                     float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
                 )
+    means = [c["baselines"]["global_mean_test_rmse"] for c in children if c.get("baselines")]
+    out["baselines"] = {"global_mean_test_rmse": float(np.mean(means))} if means else {}
     for key in ("train_seconds", "ratings_per_second", "epochs_run", "best_epoch"):
         values = [c[key] for c in children if c.get(key) is not None]
         out[key] = float(np.mean(values)) if values else None

@@ -38,6 +38,7 @@ def fake_run(
                 "best_epoch": 3,
                 "val": {"rmse": test_rmse + 0.01},
                 "test": {"rmse": test_rmse, "mae": round(test_rmse * 0.8, 4)},
+                "baselines": {"global_mean_test_rmse": 1.0},
                 "train_seconds": 2.5,
                 "ratings_per_second": 12345.6,
                 "fingerprint": {"ratings": fingerprint, "split": "s"},
@@ -66,7 +67,7 @@ def test_markdown_and_csv(tmp_path: Path):
     rows, _ = collect([fake_run(tmp_path, "mf", 0.89)])
     md = render_markdown(rows).splitlines()
     assert md[0].startswith("| run | dataset | model |")
-    assert "| 0.8900 | 0.7120 | 2.5 | 12,346 | completed |" in md[2]
+    assert "| 0.8900 | 0.7120 | -11.0% | 2.5 | 12,346 | completed |" in md[2]
     csv_lines = render_csv(rows).splitlines()
     assert csv_lines[0].split(",")[:3] == ["run", "dataset", "model"]
     assert ",0.89,0.712," in csv_lines[1]
