@@ -21,7 +21,9 @@ class FullOptions(EmbeddingOptions):
 def build_full(options: FullOptions, request: TableRequest) -> Any:
     import keras
 
-    return keras.layers.Embedding(
+    from recexp.embeddings.layers import FullEmbedding
+
+    return FullEmbedding(
         request.vocab,
         request.with_dim(options),
         embeddings_initializer=options.initializer,

@@ -66,7 +66,9 @@ class BuildContext:
         """A per-id scalar bias (always one row per id: biases are too small to compress)."""
         import keras
 
-        return keras.layers.Embedding(
+        from recexp.embeddings.layers import FullEmbedding
+
+        return FullEmbedding(
             self.n_users if table == "user" else self.n_items,
             1,
             embeddings_initializer="zeros",

@@ -6,7 +6,13 @@ level up import these lazily, inside their builders.
 """
 
 from recexp.embeddings.layers.hashing import HashedEmbedding
+from recexp.embeddings.layers.lookup import FullEmbedding
 from recexp.embeddings.layers.mixed_dim import MixedDimensionEmbedding
 from recexp.embeddings.layers.quotient_remainder import QuotientRemainderEmbedding
 
-__all__ = ["HashedEmbedding", "MixedDimensionEmbedding", "QuotientRemainderEmbedding"]
+__all__ = [
+    "FullEmbedding",
+    "HashedEmbedding",
+    "MixedDimensionEmbedding",
+    "QuotientRemainderEmbedding",
+]

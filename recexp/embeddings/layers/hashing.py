@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from recexp.embeddings.layers.lookup import lookup
+
 from recexp.embeddings.hashing import PRIME, collisions, hash_coefficients
 
 
@@ -98,7 +100,7 @@ class HashedEmbedding(keras.layers.Layer):
         return ops.cast(hashed, "int32")
 
     def call(self, inputs: Any) -> Any:
-        return ops.take(self.embeddings, self.bins(inputs), axis=0)
+        return lookup(self.embeddings, self.bins(inputs))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (*input_shape, self.output_dim)

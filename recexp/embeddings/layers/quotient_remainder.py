@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from recexp.embeddings.layers.lookup import lookup
+
 COMBINERS = ("multiply", "add", "concat")
 
 
@@ -122,8 +124,8 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         ids = ops.cast(inputs, "int32")
-        quotient = ops.take(self.quotient_embeddings, ids // self.num_buckets, axis=0)
-        remainder = ops.take(self.remainder_embeddings, ids % self.num_buckets, axis=0)
+        quotient = lookup(self.quotient_embeddings, ids // self.num_buckets)
+        remainder = lookup(self.remainder_embeddings, ids % self.num_buckets)
         if self.combiner == "multiply":
             return quotient * remainder
         if self.combiner == "add":
