@@ -66,8 +66,9 @@ class EmbeddingSpec(Options):
     @model_validator(mode="before")
     @classmethod
     def _one_block_for_both(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "strategy" in data:
-            return {"user": data, "item": data}
+        if isinstance(data, dict) and ("strategy" in data or not set(data) <= {"user", "item"}):
+            block = {"strategy": "full", **data}  # one block for both tables
+            return {"user": block, "item": block}
         if isinstance(data, dict):
             return {
                 k: {"strategy": "full", **v} if isinstance(v, dict) and "strategy" not in v else v

@@ -7,9 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from recexp.embeddings.layers.lookup import lookup
-
 from recexp.embeddings.hashing import PRIME, collisions, hash_coefficients
+from recexp.embeddings.layers.lookup import lookup
 
 
 @keras.saving.register_keras_serializable(package="recexp")
