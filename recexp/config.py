@@ -66,9 +66,14 @@ class EmbeddingSpec(Options):
     @model_validator(mode="before")
     @classmethod
     def _one_block_for_both(cls, data: Any) -> Any:
-        if isinstance(data, dict) and ("strategy" in data or not set(data) <= {"user", "item"}):
-            block = {"strategy": "full", **data}  # one block for both tables
-            return {"user": block, "item": block}
+        if isinstance(data, dict) and not set(data) <= {"user", "item"}:
+            # one block for both tables; a per-table block (e.g. from --set) replaces it
+            shared = {"strategy": "full"} | {
+                k: v for k, v in data.items() if k not in ("user", "item")
+            }
+            return {
+                t: data[t] if isinstance(data.get(t), dict) else shared for t in ("user", "item")
+            }
         if isinstance(data, dict):
             return {
                 k: {"strategy": "full", **v} if isinstance(v, dict) and "strategy" not in v else v

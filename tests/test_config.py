@@ -173,3 +173,20 @@ def test_bad_spec_leaves_no_run_directory(tmp_path: Path):
     code, _, err = run(["train", str(path), "--runs-dir", str(runs)])
     assert code == 2 and "optimizer.learning_rate" in err
     assert not runs.exists()
+
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+@pytest.mark.parametrize(
+    "spec", sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob("*.yaml")), ids=str
+)
+def test_every_shipped_spec_validates(spec: str):
+    assert load_spec(CONFIGS / spec).name
+
+
+def test_per_table_override_on_a_single_block(tmp_path: Path):
+    path = spec_file(tmp_path, with_change("embedding", {"strategy": "full", "l2": 0.01}))
+    config = load_spec(path, ["embedding.user={strategy: hashing, num_bins: 10}"])
+    assert config.embedding.user.strategy == "hashing"
+    assert (config.embedding.item.strategy, config.embedding.item.l2) == ("full", 0.01)  # type: ignore[attr-defined]
