@@ -19,6 +19,8 @@ COLUMNS = [
     ("embedding", "embedding"),
     ("optimizer", "optimizer"),
     ("params", "params"),
+    ("embedding_params", "emb params"),
+    ("embedding_compression", "emb x"),
     ("best_epoch", "best epoch"),
     ("val_rmse", "val RMSE"),
     ("test_rmse", "test RMSE"),
@@ -63,6 +65,8 @@ def _row(run: dict[str, Any]) -> dict[str, Any]:
         "embedding": m.get("embedding"),
         "optimizer": m.get("optimizer"),
         "params": m.get("params"),
+        "embedding_params": m.get("embedding_params"),
+        "embedding_compression": m.get("embedding_compression"),
         "best_epoch": m.get("best_epoch"),
         "val_rmse": _get(m, "val", "rmse"),
         "val_rmse_std": _get(m, "val", "rmse_std"),
@@ -122,7 +126,9 @@ def _cell(key: str, row: dict[str, Any]) -> str:
         return f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
     if key == "vs_mean":
         return f"{value:+.1%}"
-    if key == "params":
+    if key == "embedding_compression":
+        return f"{value:.2f}x"
+    if key in ("params", "embedding_params"):
         return f"{value:,}"
     if key == "ratings_per_second":
         return f"{value:,.0f}"

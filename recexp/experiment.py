@@ -253,6 +253,8 @@ def evaluate(
         "params": summary["params"],
         "embedding_params": summary["embedding_params"],
         "embedding_bytes": summary["embedding_bytes"],
+        "embedding_compression": _compression(summary["embeddings"]),
+        "embedding_tables": summary["embeddings"],
         "val": scores(data, data.val, val_pred),
         "test": scores(data, test, test_pred),
         "baselines": {
@@ -304,6 +306,13 @@ def _retrieval(model: Any, config: ExperimentConfig, data: Dataset) -> dict[str,
         k=k,
         threshold=threshold,
     )
+
+
+def _compression(tables: list[dict[str, Any]]) -> float | None:
+    """Parameters full tables of the same vocabularies and dims would take, over those stored."""
+    full = sum((t["vocabulary"] or 0) * t["dim"] for t in tables)
+    stored = sum(t["parameters"] for t in tables)
+    return round(full / stored, 3) if full and stored else None
 
 
 def _embedding_label(config: ExperimentConfig) -> str:
@@ -368,6 +377,8 @@ def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
             "optimizer",
             "batch_size",
             "params",
+            "embedding_params",
+            "embedding_compression",
             "n_users",
             "n_items",
         )

@@ -35,6 +35,8 @@ def fake_run(
                 "embedding": "full",
                 "optimizer": "adam lr=0.001",
                 "params": 1000,
+                "embedding_params": 800,
+                "embedding_compression": 5.25,
                 "best_epoch": 3,
                 "val": {"rmse": test_rmse + 0.01},
                 "test": {"rmse": test_rmse, "mae": round(test_rmse * 0.8, 4)},
@@ -66,8 +68,13 @@ def test_rows_sorted_by_test_rmse_with_failures_last(tmp_path: Path):
 def test_markdown_and_csv(tmp_path: Path):
     rows, _ = collect([fake_run(tmp_path, "mf", 0.89)])
     md = render_markdown(rows).splitlines()
-    assert md[0].startswith("| run | dataset | model |")
-    assert "| 0.8900 | 0.7120 | -11.0% | 2.5 | 12,346 | completed |" in md[2]
+    assert md[0].startswith(
+        "| run | dataset | model | embedding | optimizer | params | emb params | emb x |"
+    )
+    assert (
+        "| 1,000 | 800 | 5.25x | 3 | 0.9000 | 0.8900 | 0.7120 | -11.0% | 2.5 | 12,346 | completed |"
+        in md[2]
+    )
     csv_lines = render_csv(rows).splitlines()
     assert csv_lines[0].split(",")[:3] == ["run", "dataset", "model"]
     assert ",0.89,0.712," in csv_lines[1]

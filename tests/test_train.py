@@ -60,6 +60,13 @@ def test_metrics_are_consistent_with_predictions(tiny_run: Path):
     assert metrics["params"] == (40 + 30) * (4 + 1)  # dim-4 tables + biases, no dense layer
     assert 0 < metrics["test"]["oracle_rmse"] < metrics["baselines"]["global_mean_test_rmse"]
     assert metrics["peak_rss_mb"] > 0
+    assert metrics["embedding_compression"] == 1.0  # full tables
+    assert {t["name"] for t in metrics["embedding_tables"]} == {
+        "user_embedding",
+        "item_embedding",
+        "user_bias",
+        "item_bias",
+    }
 
 
 def test_saved_config_reproduces_the_spec(tiny_run: Path):
