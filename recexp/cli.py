@@ -222,7 +222,7 @@ def compare(
 
         console = Console()
         if not console.is_terminal:
-            console = Console(width=200)
+            console = Console(width=320)  # not a terminal: never truncate columns
         console.print(cmp.render_table(rows, cmp.best_run(rows)))
     for problem in problems:
         print(f"{problem['path']}: skipped: {problem['reason']}", file=sys.stderr)
