@@ -48,6 +48,8 @@ def predict_part(
 
 def scores(data: Dataset, part: Part, prediction: np.ndarray) -> dict[str, Any]:
     """RMSE and MAE in rating units, and in training units when a transform is in use."""
+    if not len(part):  # e.g. no validation part: nothing to score (and no NaN in the JSON)
+        return {"rmse": None, "mae": None, "n": 0, "n_fallback": 0}
     result: dict[str, Any] = {
         "rmse": rmse(part.rating, prediction),
         "mae": mae(part.rating, prediction),

@@ -135,3 +135,15 @@ def test_kfold_parent_run_aggregates_folds(tiny_spec: Path, tmp_path: Path):
     assert f"{metrics['test']['rmse']:.4f} ± {metrics['test']['rmse_std']:.4f}" in render_markdown(
         rows
     )
+
+
+def test_no_validation_part_writes_strict_json(tiny_spec: Path, tmp_path: Path):
+    config = load_spec(tiny_spec, ["dataset.split.val=0", "training.early_stopping=null"])
+    run = run_experiment(config, tmp_path, quiet=True)
+
+    def no_nan(token: str) -> float:
+        raise AssertionError(f"{token} in metrics.json")
+
+    metrics = json.loads((run.path / "metrics.json").read_text(), parse_constant=no_nan)
+    assert metrics["val"] == {"rmse": None, "mae": None, "n": 0, "n_fallback": 0}
+    assert metrics["epochs_run"] == 2 and metrics["test"]["rmse"] > 0
