@@ -102,6 +102,11 @@ class TrainingOptions(Options):
     shuffle: bool = True
     clip_predictions: bool = Field(True, description="clip predictions to the rating scale")
     eval_batch_size: PositiveInt = 65_536
+    lr_scaling: Literal["none", "sqrt", "linear"] = Field(
+        "none", description="scale optimizer.learning_rate by (batch_size / lr_base_batch_size)"
+    )
+    lr_base_batch_size: PositiveInt = Field(256, description="batch size the learning rate is for")
+    warmup_epochs: float = Field(0.0, ge=0, description="linear learning-rate warm-up, in epochs")
     engine: Literal["compiled", "keras"] = Field(
         "compiled",
         description="compiled: one graph call per epoch (fast); keras: plain model.fit",

@@ -140,7 +140,7 @@ def run_experiment(
             "embedding_bytes": 0,
         }
     else:
-        training.compile_model(model, config)
+        training.compile_model(model, config, len(data.train))
         summary_text, summary = summary_tables(model)
 
     run = RunDir.create(runs_root, config.name)

@@ -23,6 +23,7 @@ from recexp.display import Display
 from recexp.errors import ConfigError, TrainingError
 from recexp.models import MODELS, BuildContext
 from recexp.optim import make_optimizer
+from recexp.schedules import LinearWarmup
 
 LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
 
@@ -58,10 +59,28 @@ def _features(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
     return encode_features(r.user_features, r.item_features, users, items)
 
 
-def compile_model(model: keras.Model, config: ExperimentConfig) -> None:
+def effective_learning_rate(config: ExperimentConfig, batch_size: int) -> float:
+    """``optimizer.learning_rate`` scaled for the batch size by ``training.lr_scaling``."""
     t = config.training
+    ratio = batch_size / t.lr_base_batch_size
+    power = {"none": 0.0, "sqrt": 0.5, "linear": 1.0}[t.lr_scaling]
+    return config.optimizer.learning_rate * ratio**power
+
+
+def compile_model(model: keras.Model, config: ExperimentConfig, n_train: int | None = None) -> None:
+    """Compile with the spec's optimizer, loss and metrics.
+
+    ``n_train`` (training ratings) sizes the batch for ``lr_scaling`` and the warm-up.
+    """
+    t = config.training
+    optimizer = make_optimizer(config.optimizer)
+    if n_train and (t.lr_scaling != "none" or t.warmup_epochs):
+        batch_size = n_train if t.batch_size == "full" else min(t.batch_size, n_train)
+        peak = effective_learning_rate(config, batch_size)
+        steps = round(t.warmup_epochs * math.ceil(n_train / batch_size))
+        optimizer.learning_rate = LinearWarmup(peak, steps) if steps else peak
     model.compile(
-        optimizer=make_optimizer(config.optimizer),
+        optimizer=optimizer,
         loss=LOSSES[t.loss],
         metrics=[
             keras.metrics.RootMeanSquaredError(name="rmse"),

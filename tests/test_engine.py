@@ -45,3 +45,23 @@ def test_compiled_engine_matches_plain_fit(tiny_spec, tmp_path):
         assert len(history) == 6 and history["loss"].iloc[-1] < history["loss"].iloc[0]
         rmse[engine] = json.loads((run.path / "metrics.json").read_text())["test"]["rmse"]
     assert rmse["compiled"] == pytest.approx(rmse["keras"], abs=0.05)
+
+
+def test_learning_rate_scaling_and_warmup(tiny_spec, tmp_path):
+    """320 training ratings, batch 64: 5 steps an epoch; warm-up over 2 epochs = 10 steps."""
+    config = load_spec(
+        tiny_spec,
+        [
+            "optimizer.learning_rate=0.01",
+            "training.lr_scaling=sqrt",
+            "training.lr_base_batch_size=16",
+            "training.warmup_epochs=2",
+            "training.max_epochs=3",
+            "training.early_stopping=null",
+        ],
+    )
+    run = run_experiment(config, tmp_path, quiet=True)
+    peak = 0.01 * (64 / 16) ** 0.5  # sqrt scaling of the batch-16 learning rate
+    lr = pd.read_csv(run.path / "history.csv")["learning_rate"].tolist()
+    # logged after each epoch, at optimizer steps 5, 10, 15: (step + 1) / 10 of the peak, capped
+    assert lr == pytest.approx([0.6 * peak, peak, peak], rel=1e-5)

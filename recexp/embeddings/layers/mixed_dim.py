@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from recexp.embeddings.layers.lookup import lookup
+
 
 @keras.saving.register_keras_serializable(package="recexp")
 class MixedDimensionEmbedding(keras.layers.Layer):
@@ -145,6 +147,44 @@ class MixedDimensionEmbedding(keras.layers.Layer):
             )
 
     def call(self, inputs: Any) -> Any:
+        if keras.backend.backend() == "tensorflow" and any(t is not None for t in self.tables):
+            return self._call_partitioned(inputs)
+        return self._call_masked(inputs)
+
+    def _call_partitioned(self, inputs: Any) -> Any:
+        """TensorFlow: each id is gathered from its own block and projected once.
+
+        The batch positions are split by block (``tf.dynamic_partition``); each block
+        gathers only its ids' rows (a resource gather, so the table's gradient is a
+        ``tf.IndexedSlices`` over the touched rows) and projects only them; the vectors
+        are put back in batch order with ``tf.dynamic_stitch``. Same numbers as
+        :meth:`_call_masked`, without the ``blocks x batch`` gathers and matmuls.
+        """
+        import tensorflow as tf
+
+        ids = ops.reshape(ops.cast(inputs, "int32"), (-1,))
+        # ops.take (not tf.gather) so that negative ids wrap as in _call_masked
+        block = ops.take(ops.convert_to_tensor(self._block), ids, axis=0)
+        row = ops.take(ops.convert_to_tensor(self._row), ids, axis=0)
+        num_blocks = len(self.block_dims)
+        positions = tf.dynamic_partition(tf.range(tf.size(ids)), block, num_blocks)
+        rows = tf.dynamic_partition(row, block, num_blocks)
+        kept, parts = [], []
+        for k, table in enumerate(self.tables):
+            if table is None:  # an empty block: no id maps to it
+                continue
+            vectors = ops.cast(lookup(table, rows[k]), self.compute_dtype)
+            if self.kernels[k] is not None:
+                vectors = ops.matmul(vectors, self.kernels[k])
+            if self.biases[k] is not None:
+                vectors = vectors + self.biases[k]
+            kept.append(positions[k])
+            parts.append(vectors)
+        output = tf.dynamic_stitch(kept, parts)
+        return ops.reshape(output, (*ops.shape(inputs), self.output_dim))
+
+    def _call_masked(self, inputs: Any) -> Any:
+        """Any backend: every block gathers and projects the whole batch, then masks."""
         ids = ops.cast(inputs, "int32")
         block = ops.take(ops.convert_to_tensor(self._block), ids, axis=0)
         row = ops.take(ops.convert_to_tensor(self._row), ids, axis=0)
