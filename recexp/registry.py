@@ -42,9 +42,8 @@ class Registry(Generic[F]):
         def decorator(fn: F) -> F:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
-            doc = help or (fn.__doc__ or "").strip().splitlines()[0:1]
-            text = doc if isinstance(doc, str) else (doc[0] if doc else "")
-            self._entries[name] = Entry(name, fn, options, text)
+            first_line = (fn.__doc__ or "").strip().partition("\n")[0]
+            self._entries[name] = Entry(name, fn, options, help or first_line)
             return fn
 
         return decorator
