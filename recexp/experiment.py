@@ -125,6 +125,7 @@ def run_experiment(
     from recexp import training  # heavy: Keras and TensorFlow
     from recexp.models.baselines import BaselineModel
 
+    training.check_training_data(config, data)
     model = training.build_model(config, data)
     baseline = isinstance(model, BaselineModel)
     if baseline:

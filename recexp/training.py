@@ -196,6 +196,18 @@ class EpochLog(keras.callbacks.Callback):
         self.display.epoch(row)
 
 
+def check_training_data(config: ExperimentConfig, data: Dataset) -> None:
+    """Problems that show only once the data is split, raised before any run directory exists."""
+    stopping = config.training.early_stopping
+    if stopping and stopping.monitor.startswith("val_") and not data.val.known.any():
+        raise ConfigError(
+            "early stopping on a validation metric needs validation ratings "
+            "(set dataset.split.val or validation_split above 0, or early_stopping: null)",
+            key="training.early_stopping.monitor",
+            got=stopping.monitor,
+        )
+
+
 def fit(
     model: keras.Model,
     config: ExperimentConfig,
@@ -214,13 +226,6 @@ def fit(
         validation = (
             model_inputs(data.val, val_rows),
             data.transform.forward(data.val.rating[val_rows]),
-        )
-    elif t.early_stopping and t.early_stopping.monitor.startswith("val_"):
-        raise ConfigError(
-            "early stopping on a validation metric needs validation ratings "
-            "(set dataset.split.val above 0)",
-            key="training.early_stopping.monitor",
-            got=t.early_stopping.monitor,
         )
     batch_size = len(y) if t.batch_size == "full" else t.batch_size
     stopper = EarlyStop(t.early_stopping)

@@ -190,3 +190,16 @@ def test_per_table_override_on_a_single_block(tmp_path: Path):
     config = load_spec(path, ["embedding.user={strategy: hashing, num_bins: 10}"])
     assert config.embedding.user.strategy == "hashing"
     assert (config.embedding.item.strategy, config.embedding.item.l2) == ("full", 0.01)  # type: ignore[attr-defined]
+
+
+def test_validation_monitor_without_validation_data(tiny_spec: Path, tmp_path: Path):
+    runs = tmp_path / "runs"
+    code, _, err = run(
+        ["train", str(tiny_spec), "--set", "dataset.split.val=0", "--runs-dir", str(runs)]
+    )
+    assert code == 2
+    assert err.startswith(
+        f"{tiny_spec}: training.early_stopping.monitor: early stopping on a "
+        "validation metric needs validation ratings"
+    )
+    assert not runs.exists()
