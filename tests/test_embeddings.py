@@ -174,6 +174,41 @@ def test_mixed_dim_keras_io_sizing_adds_spare_rows_and_biases():
     assert layer.rows == 11
 
 
+@pytest.mark.parametrize("sizing", ["keras_io", "compact"])
+def test_mixed_dim_partitioned_lookup_matches_masked(sizing):
+    """The TF path (each id gathered and projected once) equals the masked, any-backend one."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 50, size=40)
+    layer = build(
+        MixedDimOptions(blocks=[5, 10], dims=[8, 4, 2], sizing=sizing), request(40, 8, counts)
+    )
+    layer.build((None, 3))
+    layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.weights])
+    ids = tf.constant(rng.integers(0, 40, size=(64, 3)), dtype="int32")
+    masked = np.asarray(layer._call_masked(ids))
+    np.testing.assert_allclose(np.asarray(layer(ids)), masked, rtol=0, atol=1e-6)
+    traced = tf.function(layer.call, input_signature=[tf.TensorSpec((None, 3), tf.int32)])
+    np.testing.assert_allclose(np.asarray(traced(ids)), masked, rtol=0, atol=1e-6)
+
+    variables = [w.value for w in layer.trainable_weights]
+    grads = []
+    for call in (layer.call, layer._call_masked):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(call(ids) ** 2)
+        grads.append(tape.gradient(loss, variables))
+    block, row = layer._block[np.asarray(ids)], layer._row[np.asarray(ids)]
+    for weight, new, old in zip(layer.trainable_weights, *grads, strict=True):
+        if weight.name.endswith("_embeddings"):  # a resource gather: only the block's rows
+            k = int(weight.name.split("_")[1])
+            assert isinstance(new, tf.IndexedSlices)
+            assert set(np.asarray(new.indices).tolist()) == set(row[block == k].tolist())
+        np.testing.assert_allclose(
+            np.asarray(tf.convert_to_tensor(new)), np.asarray(tf.convert_to_tensor(old)), rtol=1e-5
+        )
+
+
 def test_mixed_dim_bad_settings():
     with pytest.raises(ValidationError) as err:
         MixedDimOptions(blocks=[2, 3], dims=[8, 8, 2])
