@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from recexp import __version__
+from recexp.data.cli import app as data_app
 
 app = typer.Typer(
     name="recexp",
@@ -230,15 +231,7 @@ def compare(
         print(warning, file=sys.stderr)
 
 
-def _mount_data_commands() -> None:
-    try:
-        from recexp.data.cli import app as data_app
-    except ImportError:
-        return
-    app.add_typer(data_app, name="data", help="Datasets: list, fetch, info, add.")
-
-
-_mount_data_commands()
+app.add_typer(data_app, name="data", help="Datasets: list, fetch, info, add.")
 
 
 def main() -> None:

@@ -154,7 +154,7 @@ def run_experiment(
         run.write_json("summary.json", summary)
         run.write_json("env.json", environment(config, data))
         if baseline:
-            result = training.fit_baseline(model, data, run.path / "history.csv", display)
+            result = training.fit_baseline(model, config, data, run.path / "history.csv", display)
         else:
             result = training.fit(model, config, data, run.path / "history.csv", display)
         metrics = evaluate(model, config, data, run, result, summary, t_data)

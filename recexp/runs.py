@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -94,7 +93,3 @@ def read_run(path: str | Path) -> dict[str, Any]:
         except (json.JSONDecodeError, OSError) as e:
             raise ValueError(f"unreadable metrics.json ({e.__class__.__name__})") from None
     return {"path": str(path), "name": path.name, "status": status, "metrics": metrics}
-
-
-def elapsed(start: float) -> float:
-    return round(time.perf_counter() - start, 3)

@@ -325,27 +325,26 @@ def _error_logs(err: np.ndarray, loss: str, prefix: str = "") -> dict[str, float
     }
 
 
-def fit_baseline(model: Any, data: Dataset, history_path: Path, display: Display) -> FitResult:
+def fit_baseline(
+    model: Any, config: ExperimentConfig, data: Dataset, history_path: Path, display: Display
+) -> FitResult:
     """Fit a numpy baseline in closed form: one "epoch", logged like any other."""
-    start = time.perf_counter()
     train = data.train
+    log = EpochLog(history_path, display, lambda: None)  # no learning rate
+    display.start(f"{config.name}: {config.model.family}", 1)
+    log.on_epoch_begin(0)
+    start = time.perf_counter()
     model.fit(train.user, train.item, data.transform.forward(train.rating))
     seconds = time.perf_counter() - start
-    row: dict[str, Any] = {"epoch": 1}
+    logs: dict[str, float] = {}
     for prefix, part in (("", train), ("val_", data.val)):
         if len(part):
             err = model.predict(part.user, part.item) - data.transform.forward(part.rating)
-            row[f"{prefix}loss"] = row[f"{prefix}mse"] = float(np.mean(err**2))
-            row[f"{prefix}rmse"] = float(np.sqrt(np.mean(err**2)))
-            row[f"{prefix}mae"] = float(np.mean(np.abs(err)))
-    row["seconds"] = round(seconds, 4)
-    with history_path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        writer.writeheader()
-        writer.writerow(row)
-    display.epoch(row)
+            logs.update(_error_logs(err, config.training.loss, prefix))
+    log.on_epoch_end(0, logs)
+    display.stop()
     return FitResult(
-        history=[row],
+        history=log.rows,
         best_epoch=1,
         train_seconds=seconds,
         ratings_per_second=len(train) / max(seconds, 1e-9),

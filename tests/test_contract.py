@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from recexp.embeddings import EMBEDDINGS
-from recexp.models import MODELS, BuildContext
+from recexp.models import MODELS
 
-from .test_models import CASES, N_ITEMS, N_USERS
+from .test_models import CASES, N_ITEMS, N_USERS, context
 
 STRATEGIES = {
     "quotient_remainder": {"strategy": "quotient_remainder", "num_buckets": 4},
@@ -29,18 +29,8 @@ def test_family_with_strategy(family: str, strategy: str, tmp_path):
 
     options = EMBEDDINGS.get(strategy).options(**STRATEGIES[strategy])
     rng = np.random.default_rng(0)
-    ctx = BuildContext(
-        n_users=N_USERS,
-        n_items=N_ITEMS,
-        global_mean=3.5,
-        rating_min=1.0,
-        rating_max=5.0,
-        user_embedding=options,
-        item_embedding=options,
-        seed=1,
-        user_counts=rng.integers(0, 20, N_USERS),
-        item_counts=rng.integers(0, 20, N_ITEMS),
-    )
+    counts = (rng.integers(0, 20, N_USERS), rng.integers(0, 20, N_ITEMS))
+    ctx = context(embedding=options, counts=counts)
     model = MODELS.get(family).fn(CASES[family], ctx)
     x = {
         "user_input": rng.integers(0, N_USERS, size=(64, 1)).astype("int32"),

@@ -54,15 +54,19 @@ CASES = {
 NOT_KERAS = {"global_mean", "biases"}
 
 
-def context(n_users=N_USERS, n_items=N_ITEMS, features=None, global_mean=3.5) -> BuildContext:
+def context(
+    n_users=N_USERS, n_items=N_ITEMS, features=None, global_mean=3.5, embedding=None, counts=None
+) -> BuildContext:
     return BuildContext(
         n_users=n_users,
         n_items=n_items,
         global_mean=global_mean,
         rating_min=1.0,
         rating_max=5.0,
-        user_embedding=FullOptions(),
-        item_embedding=FullOptions(),
+        user_embedding=embedding or FullOptions(),
+        item_embedding=embedding or FullOptions(),
+        user_counts=None if counts is None else counts[0],
+        item_counts=None if counts is None else counts[1],
         seed=1,
         features=features or {},
     )
