@@ -122,6 +122,28 @@ def test_qr_bad_options():
         build(QuotientRemainderOptions(combiner="concat"), request(10, dim=7))
 
 
+def test_qr_frequency_order_and_identity_quotient_start():
+    # COUNTS ranks: 0 (10), 3 (5), 4 (2), 1, 5, 6 (1 each), 2, 7 (0) -> ranks of ids 0..7
+    options = QuotientRemainderOptions(
+        num_buckets=3, sizing="compact", order="frequency", quotient_initializer="ones"
+    )
+    layer = build(options, request(8, 4, COUNTS))
+    assert layer.get_config()["id_ranks"] == [0, 3, 6, 1, 2, 4, 5, 7]
+    layer.build((None, 1))
+    np.testing.assert_array_equal(np.asarray(layer.quotient_embeddings), np.ones((3, 4)))
+    r = np.arange(12, dtype="float32").reshape(3, 4)
+    q = np.array([[1.0] * 4, [2.0] * 4, [3.0] * 4], dtype="float32")
+    layer.set_weights([q, r])
+    out = np.asarray(layer(np.arange(8).reshape(8, 1)))[:, 0]
+    # id 2 has rank 6 = 2 * 3 + 0: quotient row 2, remainder row 0
+    np.testing.assert_array_equal(out[2], q[2] * r[0])
+    # the three most rated ids (0, 3, 4: ranks 0, 1, 2) sit in different remainder rows
+    np.testing.assert_array_equal(out[[0, 3, 4]], q[0] * r)
+    assert len({row.tobytes() for row in out}) == 8
+    with pytest.raises(ValueError, match="id_ranks must be a permutation of range"):
+        type(layer)(vocabulary_size=3, output_dim=2, num_buckets=2, id_ranks=[0, 0, 1])
+
+
 # --- mixed_dim ------------------------------------------------------------------------------
 
 
@@ -166,6 +188,38 @@ def test_mixed_dim_layer_by_hand():
     np.testing.assert_allclose(out[5, 0], table[2] @ kernel, rtol=1e-6)
 
 
+def test_mixed_dim_quotient_remainder_block_by_hand():
+    # blocks of 2 and 6 ids; the 6-id block (4, 1, 5, 6, 2, 7 by popularity) is stored with
+    # 6 // 2 = 3 remainder rows and ceil(6 / 3) = 2 quotient rows instead of 6 rows
+    options = MixedDimOptions(blocks=[2], dims=[8, 4], qr_compression=[1, 2], sizing="compact")
+    layer = build(options, request(8, 8, COUNTS))
+    layer.build((None, 1))
+    assert layer.block_buckets == [0, 3]
+    assert [(w.name, tuple(w.shape)) for w in layer.weights] == [
+        ("block_0_embeddings", (2, 8)),
+        ("block_1_remainder", (3, 4)),
+        ("block_1_quotient", (2, 4)),
+        ("block_1_projection", (4, 8)),
+    ]
+    assert layer.count_params() == 16 + 12 + 8 + 32
+    assert layer.rows == 2 + 3 + 2
+    # rows inside the block follow popularity: 4->0, 1->1, 5->2, 6->3, 2->4, 7->5
+    assert layer._row[[4, 1, 5, 6, 2, 7]].tolist() == [0, 1, 2, 3, 4, 5]
+    out = np.asarray(layer(np.arange(8).reshape(8, 1)))[:, 0]
+    remainder, quotient, kernel = (np.asarray(w) for w in layer.weights[1:])
+    # item 6: row 3 = quotient 1, remainder 0
+    np.testing.assert_allclose(out[6], (quotient[1] * remainder[0]) @ kernel, rtol=1e-5)
+    assert len({row.tobytes() for row in out}) == 8
+
+    import keras
+
+    from recexp.embeddings.report import embedding_report
+
+    ids = keras.Input(shape=(1,), dtype="int32")
+    (entry,) = embedding_report(keras.Model(ids, layer(ids)))
+    assert entry["block_buckets"] == [0, 3] and entry["parameters"] == 68
+
+
 def test_mixed_dim_keras_io_sizing_adds_spare_rows_and_biases():
     layer = build(MixedDimOptions(blocks=[2, 3], dims=[8, 4, 2]), request(8, 8, COUNTS))
     layer.build((None, 1))
@@ -174,15 +228,18 @@ def test_mixed_dim_keras_io_sizing_adds_spare_rows_and_biases():
     assert layer.rows == 11
 
 
-@pytest.mark.parametrize("sizing", ["keras_io", "compact"])
-def test_mixed_dim_partitioned_lookup_matches_masked(sizing):
+@pytest.mark.parametrize(
+    ("sizing", "qr"), [("keras_io", None), ("compact", None), ("compact", [1, 3, 4])]
+)
+def test_mixed_dim_partitioned_lookup_matches_masked(sizing, qr):
     """The TF path (each id gathered and projected once) equals the masked, any-backend one."""
     import tensorflow as tf
 
     rng = np.random.default_rng(3)
     counts = rng.integers(0, 50, size=40)
     layer = build(
-        MixedDimOptions(blocks=[5, 10], dims=[8, 4, 2], sizing=sizing), request(40, 8, counts)
+        MixedDimOptions(blocks=[5, 10], dims=[8, 4, 2], sizing=sizing, qr_compression=qr),
+        request(40, 8, counts),
     )
     layer.build((None, 3))
     layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.weights])
@@ -225,6 +282,16 @@ def test_mixed_dim_bad_settings():
         MixedDimOptions(blocks=[2], dims=[8, 4], alpha=0.3)
     with pytest.raises(ValidationError, match="blocks and dims go together"):
         MixedDimOptions(blocks=[2])
+    with pytest.raises(ValidationError, match=r"qr_compression needs one entry per block \(3\)"):
+        MixedDimOptions(blocks=[2, 3], dims=[8, 4, 2], qr_compression=[1, 4])
+    with pytest.raises(ValidationError, match=r"qr_compression needs one entry per block \(2\)"):
+        MixedDimOptions(num_blocks=2, qr_compression=[1, 1, 4])
+    with pytest.raises(ValidationError) as err:
+        MixedDimOptions(blocks=[2], dims=[8, 4], qr_compression=[1, 0.5])
+    assert one_line_error(err) == (
+        ("qr_compression",),
+        "Value error, each qr_compression must be >= 1 (1 = plain rows)",
+    )
     with pytest.raises(ConfigError) as cerr:
         build(MixedDimOptions(blocks=[5, 3], dims=[8, 4, 2]), request(8, 8, COUNTS))
     assert str(cerr.value) == (
@@ -280,15 +347,23 @@ STRATEGIES = {
     "mixed_dim": MixedDimOptions(blocks=[2, 3], dims=[8, 4, 2]),
     "hashing": HashingOptions(num_bins=5, salt=1),
 }
+# layer variants with state of their own in the config (id ranks, QR blocks, row order)
+VARIANTS = {
+    **STRATEGIES,
+    "quotient_remainder-frequency": QuotientRemainderOptions(
+        num_buckets=3, sizing="compact", order="frequency", quotient_initializer="ones"
+    ),
+    "mixed_dim-qr": MixedDimOptions(blocks=[2, 3], dims=[8, 4, 2], qr_compression=[1, 1, 2]),
+}
 
 
 def test_every_registered_strategy_is_covered():
     assert sorted(STRATEGIES) == EMBEDDINGS.names()
 
 
-@pytest.mark.parametrize("name", [n for n in STRATEGIES if n != "full"])
+@pytest.mark.parametrize("name", [n for n in VARIANTS if n != "full"])
 def test_layer_config_has_every_argument(name):
-    layer = build(STRATEGIES[name], request(8, 8, COUNTS))
+    layer = build(VARIANTS[name], request(8, 8, COUNTS))
     args = set(inspect.signature(type(layer).__init__).parameters) - {"self", "kwargs"}
     config = layer.get_config()
     assert args <= set(config)
@@ -296,12 +371,12 @@ def test_layer_config_has_every_argument(name):
     assert clone.get_config() == config
 
 
-@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("name", list(VARIANTS))
 def test_layer_save_and_load(name, tmp_path):
     import keras
 
     ids = keras.Input(shape=(2,), dtype="int32")
-    model = keras.Model(ids, build(STRATEGIES[name], request(8, 8, COUNTS))(ids))
+    model = keras.Model(ids, build(VARIANTS[name], request(8, 8, COUNTS))(ids))
     x = np.array([[0, 7], [3, 2], [5, 5]])
     before = model.predict(x, verbose=0)
     assert before.shape == (3, 2, 8)
@@ -339,7 +414,8 @@ def test_fit_one_epoch_in_family_and_reload(family, name, tmp_path):
     user_counts = np.bincount(np.arange(96) % 12, minlength=12)
     strategy = STRATEGIES[name]
     if name == "mixed_dim":  # fewer weights, so a faster compile; 3 blocks are tested above
-        strategy = MixedDimOptions(blocks=[3], dims=[8, 4], sizing="compact")
+        # the rare block stored with the quotient-remainder trick (QR and MD together)
+        strategy = MixedDimOptions(blocks=[3], dims=[8, 4], sizing="compact", qr_compression=[1, 2])
     assert entry.options is not None
     model = entry.fn(entry.options(**dims), context(strategy, strategy, user_counts=user_counts))
     rng = np.random.default_rng(0)

@@ -65,6 +65,12 @@ class MixedDimOptions(EmbeddingOptions):
         description="keras_io: a spare row per block and biased projections (seed 002); "
         "compact: neither",
     )
+    qr_compression: list[float] | None = Field(
+        None,
+        min_length=1,
+        description="per block, 1 = plain rows, c > 1 = the block's rows stored with the "
+        "quotient-remainder trick in about n/c remainder rows (QR and MD together)",
+    )
     initializer: str = Field("uniform", description="any Keras initializer name")
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
@@ -86,6 +92,13 @@ class MixedDimOptions(EmbeddingOptions):
         if dims is not None and any(b >= a for a, b in pairwise(dims)):
             raise ValueError("dims must decrease from each block to the next")
         return dims
+
+    @field_validator("qr_compression")
+    @classmethod
+    def _compression_at_least_one(cls, values: list[float] | None) -> list[float] | None:
+        if values is not None and any(c < 1 for c in values):
+            raise ValueError("each qr_compression must be >= 1 (1 = plain rows)")
+        return values
 
     @field_validator("alpha")
     @classmethod
@@ -120,10 +133,24 @@ class MixedDimOptions(EmbeddingOptions):
                     f"dims needs one entry per block: {len(self.blocks)} blocks and the rest "
                     f"make {len(self.blocks) + 1} (got dims={self.dims})"
                 )
+            if self.qr_compression is not None and len(self.qr_compression) != len(self.dims):
+                raise ValueError(
+                    f"qr_compression needs one entry per block ({len(self.dims)}) "
+                    f"(got qr_compression={self.qr_compression})"
+                )
             if self.dim is not None and self.dims[0] > self.dim:
                 raise ValueError(
                     f"dims may not exceed the base dim {self.dim} (got dims={self.dims})"
                 )
+        if (
+            self.num_blocks is not None
+            and self.qr_compression is not None
+            and len(self.qr_compression) != self.num_blocks
+        ):
+            raise ValueError(
+                f"qr_compression needs one entry per block ({self.num_blocks}) "
+                f"(got qr_compression={self.qr_compression})"
+            )
         return self
 
 
@@ -211,6 +238,11 @@ def build_mixed_dim(options: MixedDimOptions, request: TableRequest) -> Any:
 
     dim = request.with_dim(options)
     block, dims = plan_blocks(options, request, dim)
+    sizes = np.bincount(block, minlength=len(dims))
+    buckets = [
+        0 if c == 1 else max(1, int(n // c))
+        for c, n in zip(options.qr_compression or [1] * len(dims), sizes, strict=True)
+    ]
     return MixedDimensionEmbedding(
         block_assignment=block.tolist(),
         block_dims=dims,
@@ -219,5 +251,9 @@ def build_mixed_dim(options: MixedDimOptions, request: TableRequest) -> Any:
         projection_bias=options.sizing == "keras_io",
         embeddings_initializer=options.initializer,
         embeddings_regularizer=keras.regularizers.L2(options.l2) if options.l2 else None,
+        block_buckets=buckets if any(buckets) else None,
+        row_order=(
+            popularity_order(request.counts, request.vocab).tolist() if any(buckets) else None
+        ),
         name=request.name,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
@@ -40,7 +41,15 @@ class QuotientRemainderOptions(EmbeddingOptions):
         description="keras_io: num_buckets quotient rows (seed 002); "
         "compact: ceil(vocab / num_buckets)",
     )
+    order: Literal["id", "frequency"] = Field(
+        "id",
+        description="split ids as they are, or by training-frequency rank (most rated first), "
+        "so frequent ids share remainder rows only with rarer ones",
+    )
     initializer: str = Field("uniform", description="any Keras initializer name")
+    quotient_initializer: str | None = Field(
+        None, description="initializer of the quotient table; default: initializer"
+    )
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
     @model_validator(mode="after")
@@ -108,6 +117,12 @@ def build_quotient_remainder(options: QuotientRemainderOptions, request: TableRe
             got=options.combiner,
         )
     buckets, quotient_rows = resolve_buckets(options, request)
+    ranks = None
+    if options.order == "frequency":
+        from recexp.embeddings.mixed_dim import popularity_order
+
+        ranks = np.empty(request.vocab, dtype=np.int64)
+        ranks[popularity_order(request.counts, request.vocab)] = np.arange(request.vocab)
     return QuotientRemainderEmbedding(
         vocabulary_size=request.vocab,
         output_dim=dim,
@@ -115,6 +130,8 @@ def build_quotient_remainder(options: QuotientRemainderOptions, request: TableRe
         quotient_rows=quotient_rows,
         combiner=options.combiner,
         embeddings_initializer=options.initializer,
+        quotient_initializer=options.quotient_initializer,
+        id_ranks=None if ranks is None else ranks.tolist(),
         embeddings_regularizer=keras.regularizers.L2(options.l2) if options.l2 else None,
         name=request.name,
     )

@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from recexp.embeddings.layers.lookup import lookup
+from recexp.embeddings.layers.quotient_remainder import fresh_initializer
 
 
 @keras.saving.register_keras_serializable(package="recexp")
@@ -39,6 +40,17 @@ class MixedDimensionEmbedding(keras.layers.Layer):
             tables. Defaults to `"uniform"`, as `keras.layers.Embedding`.
         embeddings_regularizer: str or regularizer. Regularizer of the block
             tables. Defaults to `None`.
+        block_buckets: list of int. Optional, one entry per block: `0` stores
+            the block's rows as they are; `b > 0` stores them with the
+            quotient-remainder trick (Shi et al. 2019): row `r` of the block is
+            the element-wise product of row `r // b` of a quotient table
+            and row `r % b` of a `b`-row remainder table (both drawn from
+            `embeddings_initializer`), so rare ids share rows yet keep distinct
+            vectors. Defaults to `None` (no block compressed).
+        row_order: list of int. Optional, the ids in the order their rows are
+            laid out within each block (ids most rated first puts a block's
+            frequent ids in different remainder rows of one quotient tier).
+            Defaults to `None`: id order.
         **kwargs: Args to pass to the base class.
 
     Input shape:
@@ -73,9 +85,17 @@ class MixedDimensionEmbedding(keras.layers.Layer):
         projection_bias: bool = False,
         embeddings_initializer: Any = "uniform",
         embeddings_regularizer: Any = None,
+        block_buckets: list[int] | None = None,
+        row_order: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        buckets = [0] * len(block_dims) if block_buckets is None else list(block_buckets)
+        if len(buckets) != len(block_dims) or any(int(b) < 0 for b in buckets):
+            raise ValueError(
+                f"block_buckets needs one value >= 0 per block ({len(block_dims)}), "
+                f"got {block_buckets}"
+            )
         block = np.asarray(block_assignment, dtype=np.int32).reshape(-1)
         if block.size and (block.min() < 0 or block.max() >= len(block_dims)):
             raise ValueError(
@@ -92,11 +112,16 @@ class MixedDimensionEmbedding(keras.layers.Layer):
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
         self.block_sizes = np.bincount(block, minlength=len(block_dims)).tolist()
+        self.block_buckets = [int(b) for b in buckets]
+        self.row_order = None if row_order is None else [int(i) for i in row_order]
         # row of each id within its block: its rank among the block's ids, in id order
+        order = np.arange(block.size) if row_order is None else np.asarray(row_order, np.int32)
+        if row_order is not None and not np.array_equal(np.sort(order), np.arange(block.size)):
+            raise ValueError(f"row_order must be a permutation of range({block.size})")
         row = np.zeros_like(block)
         for k in range(len(block_dims)):
-            members = block == k
-            row[members] = np.arange(int(members.sum()), dtype=np.int32)
+            members = order[block[order] == k]
+            row[members] = np.arange(members.size, dtype=np.int32)
         self._block = block
         self._row = row
 
@@ -106,27 +131,52 @@ class MixedDimensionEmbedding(keras.layers.Layer):
 
     @property
     def rows(self) -> int:
-        """Rows stored in all block tables together."""
-        return sum(self._table_rows(k) for k in range(len(self.block_dims)))
+        """Rows stored in all block tables together (quotient and remainder rows counted)."""
+        return sum(self._stored_rows(k) for k in range(len(self.block_dims)))
 
     def _table_rows(self, k: int) -> int:
+        """Rows block ``k`` addresses: one per id (plus the spare row)."""
         return self.block_sizes[k] + (1 if self.spare_rows else 0)
+
+    def _qr_shape(self, k: int) -> tuple[int, int] | None:
+        """``(quotient rows, remainder rows)`` of a quotient-remainder block, else None."""
+        buckets, rows = self.block_buckets[k], self._table_rows(k)
+        if not buckets or not rows:
+            return None
+        buckets = min(buckets, rows)
+        return -(-rows // buckets), buckets
+
+    def _stored_rows(self, k: int) -> int:
+        shape = self._qr_shape(k)
+        return self._table_rows(k) if shape is None else sum(shape)
 
     def build(self, input_shape: Any = None) -> None:
         self.tables: list[Any] = []
+        self.quotients: list[Any] = []
         self.kernels: list[Any] = []
         self.biases: list[Any] = []
         for k, dim in enumerate(self.block_dims):
             rows = self._table_rows(k)
+            qr = self._qr_shape(k)
             self.tables.append(
                 self.add_weight(
-                    shape=(rows, dim),
+                    shape=(rows if qr is None else qr[1], dim),
                     initializer=self.embeddings_initializer,
                     regularizer=self.embeddings_regularizer,
-                    name=f"block_{k}_embeddings",
+                    name=f"block_{k}_embeddings" if qr is None else f"block_{k}_remainder",
                 )
                 if rows
                 else None
+            )
+            self.quotients.append(
+                None
+                if qr is None
+                else self.add_weight(
+                    shape=(qr[0], dim),
+                    initializer=fresh_initializer(self.embeddings_initializer, 1),
+                    regularizer=self.embeddings_regularizer,
+                    name=f"block_{k}_quotient",
+                )
             )
             projected = rows and dim != self.output_dim
             self.kernels.append(
@@ -173,7 +223,7 @@ class MixedDimensionEmbedding(keras.layers.Layer):
         for k, table in enumerate(self.tables):
             if table is None:  # an empty block: no id maps to it
                 continue
-            vectors = ops.cast(lookup(table, rows[k]), self.compute_dtype)
+            vectors = ops.cast(self._rows(k, rows[k]), self.compute_dtype)
             if self.kernels[k] is not None:
                 vectors = ops.matmul(vectors, self.kernels[k])
             if self.biases[k] is not None:
@@ -182,6 +232,13 @@ class MixedDimensionEmbedding(keras.layers.Layer):
             parts.append(vectors)
         output = tf.dynamic_stitch(kept, parts)
         return ops.reshape(output, (*ops.shape(inputs), self.output_dim))
+
+    def _rows(self, k: int, rows: Any) -> Any:
+        """Rows ``rows`` of block ``k``: gathered, or composed from quotient and remainder."""
+        if self.quotients[k] is None:
+            return lookup(self.tables[k], rows)
+        buckets = self.tables[k].shape[0]
+        return lookup(self.quotients[k], rows // buckets) * lookup(self.tables[k], rows % buckets)
 
     def _call_masked(self, inputs: Any) -> Any:
         """Any backend: every block gathers and projects the whole batch, then masks."""
@@ -194,7 +251,7 @@ class MixedDimensionEmbedding(keras.layers.Layer):
                 continue
             in_block = ops.equal(block, k)
             spare = self.block_sizes[k] if self.spare_rows else 0
-            vectors = ops.take(table, ops.where(in_block, row, spare), axis=0)
+            vectors = self._rows(k, ops.where(in_block, row, spare))
             if self.kernels[k] is not None:
                 vectors = ops.matmul(vectors, self.kernels[k])
             if self.biases[k] is not None:
@@ -217,6 +274,8 @@ class MixedDimensionEmbedding(keras.layers.Layer):
                 "projection_bias": self.projection_bias,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+                "block_buckets": self.block_buckets,
+                "row_order": self.row_order,
             }
         )
         return config

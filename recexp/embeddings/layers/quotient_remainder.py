@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from recexp.embeddings.layers.lookup import lookup
@@ -12,7 +13,7 @@ from recexp.embeddings.layers.lookup import lookup
 COMBINERS = ("multiply", "add", "concat")
 
 
-def _fresh(initializer: Any, offset: int) -> Any:
+def fresh_initializer(initializer: Any, offset: int) -> Any:
     """A new copy of ``initializer`` with its own seed.
 
     A Keras initializer instance draws the same values on every call, so the two tables
@@ -48,8 +49,20 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
             `output_dim` must be even). Defaults to `"multiply"`.
         embeddings_initializer: str or initializer. Initializer of both
             tables. Defaults to `"uniform"`, as `keras.layers.Embedding`.
+        quotient_initializer: str or initializer. Initializer of the
+            quotient table, when it should differ from the remainder table's:
+            `"ones"` with `"multiply"` (or `"zeros"` with `"add"`) starts every
+            id at its remainder row and lets the quotient rows learn a
+            per-group correction. Defaults to `None`:
+            `embeddings_initializer`.
         embeddings_regularizer: str or regularizer. Regularizer of both
             tables. Defaults to `None`.
+        id_ranks: list of int. Optional permutation of `[0, vocabulary_size)`:
+            id `i` is split as `id_ranks[i]` instead of `i`. With ranks by
+            training frequency (most rated first), the quotient row is a
+            popularity tier and each remainder row is shared by one id of each
+            tier, so a frequent id shares its row only with rarer ones.
+            Saved in the config. Defaults to `None` (ids split as they are).
         **kwargs: Args to pass to the base class.
 
     Input shape:
@@ -81,9 +94,23 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
         combiner: str = "multiply",
         embeddings_initializer: Any = "uniform",
         embeddings_regularizer: Any = None,
+        quotient_initializer: Any = None,
+        id_ranks: list[int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if id_ranks is not None:
+            ranks = np.asarray(id_ranks, dtype=np.int32).reshape(-1)
+            if ranks.size != vocabulary_size or not np.array_equal(
+                np.sort(ranks), np.arange(vocabulary_size)
+            ):
+                raise ValueError(
+                    f"id_ranks must be a permutation of range({vocabulary_size}), "
+                    f"got {ranks.size} values"
+                )
+            self._ranks: np.ndarray | None = ranks
+        else:
+            self._ranks = None
         needed = -(-int(vocabulary_size) // int(num_buckets))
         if combiner not in COMBINERS:
             raise ValueError(f"combiner must be one of {COMBINERS}, got {combiner!r}")
@@ -101,6 +128,9 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
         self.combiner = combiner
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.embeddings_regularizer = keras.regularizers.get(embeddings_regularizer)
+        self.quotient_initializer = (
+            None if quotient_initializer is None else keras.initializers.get(quotient_initializer)
+        )
 
     @property
     def rows(self) -> int:
@@ -111,19 +141,25 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
         width = self.output_dim // 2 if self.combiner == "concat" else self.output_dim
         self.quotient_embeddings = self.add_weight(
             shape=(self.quotient_rows, width),
-            initializer=_fresh(self.embeddings_initializer, 0),
+            initializer=(
+                fresh_initializer(self.embeddings_initializer, 0)
+                if self.quotient_initializer is None
+                else self.quotient_initializer
+            ),
             regularizer=self.embeddings_regularizer,
             name="quotient_embeddings",
         )
         self.remainder_embeddings = self.add_weight(
             shape=(self.num_buckets, width),
-            initializer=_fresh(self.embeddings_initializer, 1),
+            initializer=fresh_initializer(self.embeddings_initializer, 1),
             regularizer=self.embeddings_regularizer,
             name="remainder_embeddings",
         )
 
     def call(self, inputs: Any) -> Any:
         ids = ops.cast(inputs, "int32")
+        if self._ranks is not None:
+            ids = ops.take(ops.convert_to_tensor(self._ranks), ids, axis=0)
         quotient = lookup(self.quotient_embeddings, ids // self.num_buckets)
         remainder = lookup(self.remainder_embeddings, ids % self.num_buckets)
         if self.combiner == "multiply":
@@ -146,6 +182,12 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
                 "combiner": self.combiner,
                 "embeddings_initializer": keras.initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
+                "id_ranks": None if self._ranks is None else self._ranks.tolist(),
+                "quotient_initializer": (
+                    None
+                    if self.quotient_initializer is None
+                    else keras.initializers.serialize(self.quotient_initializer)
+                ),
             }
         )
         return config
