@@ -9,6 +9,12 @@ long as the quotient table has a row for every quotient, ``ceil(vocab / num_buck
 keras-io example (seed 002) does: 6,040 users, 120 buckets, 2 x 120 x 64 = 15,360
 parameters. ``sizing: compact`` gives it only the ``ceil(vocab / num_buckets)`` rows that
 are ever read (51 x 64 + 120 x 64 = 10,944 for the same table).
+
+``order: frequency`` splits each id's training-frequency rank (most rated first) instead
+of the id itself: the quotient row becomes a popularity tier and a remainder row is
+shared by one id of each tier, never by two frequent ids. ``quotient_initializer`` sets
+the quotient table apart (``ones`` with ``multiply`` starts every id at its remainder row).
+Both default to the keras-io behaviour (id order, one initializer for both tables).
 """
 
 from __future__ import annotations
