@@ -317,7 +317,13 @@ def _compression(tables: list[dict[str, Any]]) -> float | None:
 
 
 def _embedding_label(config: ExperimentConfig) -> str:
-    user, item = config.embedding.user.strategy, config.embedding.item.strategy
+    """``strategy`` or ``user/item``; ``mixed_dim+qr`` when mixed-dim blocks use QR rows."""
+
+    def one(options: Any) -> str:
+        compressed = max(getattr(options, "qr_compression", None) or [1]) > 1
+        return f"{options.strategy}+qr" if compressed else options.strategy
+
+    user, item = one(config.embedding.user), one(config.embedding.item)
     return user if user == item else f"{user}/{item}"
 
 

@@ -147,3 +147,34 @@ def test_no_validation_part_writes_strict_json(tiny_spec: Path, tmp_path: Path):
     metrics = json.loads((run.path / "metrics.json").read_text(), parse_constant=no_nan)
     assert metrics["val"] == {"rmse": None, "mae": None, "n": 0, "n_fallback": 0}
     assert metrics["epochs_run"] == 2 and metrics["test"]["rmse"] > 0
+
+
+@pytest.mark.parametrize(
+    ("user", "item", "label"),
+    [
+        ({"strategy": "full"}, {"strategy": "full"}, "full"),
+        (
+            {"strategy": "quotient_remainder"},
+            {"strategy": "mixed_dim"},
+            "quotient_remainder/mixed_dim",
+        ),
+        (
+            {"strategy": "mixed_dim", "blocks": [5], "dims": [8, 4], "qr_compression": [1, 4]},
+            {"strategy": "mixed_dim", "blocks": [5], "dims": [8, 4], "qr_compression": [1, 4]},
+            "mixed_dim+qr",
+        ),
+        (
+            {"strategy": "mixed_dim", "blocks": [5], "dims": [8, 4], "qr_compression": [1, 1]},
+            {"strategy": "mixed_dim", "blocks": [5], "dims": [8, 4], "qr_compression": [1, 4]},
+            "mixed_dim/mixed_dim+qr",
+        ),
+    ],
+)
+def test_embedding_label_names_qr_blocks(user, item, label):
+    from recexp.config import validate
+    from recexp.experiment import _embedding_label
+
+    config = validate(
+        {"name": "t", "model": {"family": "mf"}, "embedding": {"user": user, "item": item}}
+    )
+    assert _embedding_label(config) == label
