@@ -17,7 +17,7 @@ class MixedDimensionEmbedding(keras.layers.Layer):
     """Embeds integer ids with one narrow-or-wide table per block of ids.
 
     Each id belongs to one block (`block_assignment[id]`). Block `k` stores a
-    `block_dims[k]`-column row for each of its ids (in id order) and, when
+    `block_dims[k]`-column row for each of its ids (in `row_order`) and, when
     `block_dims[k] < output_dim`, a `block_dims[k] x output_dim` projection, so
     every id gets an `output_dim` vector of its own. Rarely seen ids can live in
     narrow blocks and cost few parameters.
@@ -67,10 +67,17 @@ class MixedDimensionEmbedding(keras.layers.Layer):
         block_assignment=[0, 1, 1, 0, 1], block_dims=[64, 16], output_dim=64
     )
     vectors = layer(np.array([[0], [4]]))  # shape (2, 1, 64)
+
+    # the rare block's 3 rows stored as 2 quotient x 2 remainder rows (QR inside MD)
+    layer = MixedDimensionEmbedding(
+        block_assignment=[0, 1, 1, 0, 1], block_dims=[64, 16], output_dim=64,
+        block_buckets=[0, 2],
+    )
     ```
 
     References:
     - [A. Ginart et al.](https://arxiv.org/abs/1909.11810)
+    - [H.-J. M. Shi et al.](https://arxiv.org/abs/1909.02107)
     - [keras-io: Memory-efficient embeddings](https://keras.io/examples/keras_recipes/memory_efficient_embeddings/)
     """
 
