@@ -6,6 +6,7 @@ need them, so ``recexp --help``, ``validate``, ``list`` and ``compare`` start fa
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -149,29 +150,75 @@ def summary(spec: SpecArg, set_: SetOption = None) -> None:
 
 
 @app.command("list")
-def list_() -> None:
-    """Show the registries: datasets, model families, embedding strategies, optimizers.
+def list_(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="A registry (datasets, models, embeddings, optimizers) to list, or an "
+            "entry (e.g. mixed_dim) whose spec options to show.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the registries, one of them, or one entry's spec options.
 
-    [bold]Example[/]
+    [bold]Examples[/]
 
-      recexp list
+      recexp list                 # datasets, model families, embedding strategies, optimizers
+      recexp list embeddings      # one registry
+      recexp list mixed_dim       # the options of one entry: key, type, default, description
     """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from recexp.data import DATASETS
     from recexp.embeddings import EMBEDDINGS
+    from recexp.errors import ConfigError
     from recexp.models import MODELS
     from recexp.optim import OPTIMIZERS
+    from recexp.registry import option_rows
 
+    registries = {
+        "datasets": DATASETS,
+        "models": MODELS,
+        "embeddings": EMBEDDINGS,
+        "optimizers": OPTIMIZERS,
+    }
     console = Console()
-    for registry in (DATASETS, MODELS, EMBEDDINGS, OPTIMIZERS):
-        table = Table(title=f"{registry.kind}s", title_justify="left")
+    chosen = list(registries.values())
+    if name is not None and name in registries:
+        chosen = [registries[name]]
+    elif name is not None:
+        found = [(r, r.get(name)) for r in registries.values() if name in r]
+        if not found:
+            everything = [*registries, *(n for r in registries.values() for n in r.names())]
+            close = difflib.get_close_matches(name, everything, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            _fail(
+                ConfigError(
+                    f"no registry or entry called {name!r}{hint}; registries: "
+                    + ", ".join(registries),
+                    key="list",
+                )
+            )
+        for registry, entry in found:
+            table = Table(title=f"{registry.kind} {entry.name}: {entry.help}", title_justify="left")
+            for column in ("key", "type", "default", "description"):
+                table.add_column(column, style="bold" if column == "key" else None)
+            for row in option_rows(entry.options):
+                table.add_row(*(Text(cell) for cell in row))
+            console.print(table)
+        return
+    for registry in chosen:
+        table = Table(title=registry.plural, title_justify="left")
         table.add_column("name", style="bold")
         table.add_column("description")
         for entry in registry:
             table.add_row(entry.name, entry.help)
         console.print(table)
+    if name is None:
+        console.print("[dim]recexp list NAME shows the spec options of one entry.[/]")
 
 
 @app.command()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 from recexp.errors import ConfigError
 
@@ -63,6 +64,13 @@ class Registry(Generic[F]):
             text += f" (did you mean {close[0]!r}?)"
         return text + f"; expected one of: {', '.join(names)}"
 
+    @property
+    def plural(self) -> str:
+        """``datasets``, ``model families``, ``embedding strategies``, ``optimizers``."""
+        if self.kind.endswith("y") and self.kind[-2:-1] not in "aeiou":
+            return self.kind[:-1] + "ies"
+        return self.kind + "s"
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 
@@ -74,3 +82,52 @@ class Registry(Generic[F]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+DISCRIMINATORS = ("name", "family", "strategy")
+
+
+def option_rows(options: type[Any]) -> list[tuple[str, str, str, str]]:
+    """``(key, type, default, description)`` for each field of a pydantic options class.
+
+    The discriminating key (``strategy``, ``family`` or ``name`` typed as a ``Literal``) is
+    left out: it is the entry's own name.
+    """
+    fields = getattr(options, "model_fields", None) or {}
+    rows = []
+    for key, field in fields.items():
+        annotation = field.annotation
+        if key in DISCRIMINATORS and get_origin(annotation) is Literal:
+            continue
+        default = (
+            "required"
+            if field.is_required()
+            else _show(field.get_default(call_default_factory=True))
+        )
+        rows.append((key, type_name(annotation), default, field.description or ""))
+    return rows
+
+
+def _show(value: Any) -> str:
+    """A default as a spec would spell it; a nested options model as its set keys."""
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return ", ".join(f"{k}: {v}" for k, v in dump(mode="json").items() if v is not None)
+    return repr(value)
+
+
+def type_name(annotation: Any) -> str:
+    """A short, readable name for a type annotation: ``int | None``, ``'a' | 'b'``."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (Union, UnionType):
+        return " | ".join(type_name(a) for a in args)
+    if origin is Annotated:
+        return type_name(args[0])
+    if origin is not None:
+        inner = ", ".join(type_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
