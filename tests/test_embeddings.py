@@ -229,7 +229,8 @@ def test_mixed_dim_keras_io_sizing_adds_spare_rows_and_biases():
 
 
 @pytest.mark.parametrize(
-    ("sizing", "qr"), [("keras_io", None), ("compact", None), ("compact", [1, 3, 4])]
+    ("sizing", "qr"),
+    [("keras_io", None), ("compact", None), ("compact", [1, 3, 4]), ("keras_io", [2, 1, 4])],
 )
 def test_mixed_dim_partitioned_lookup_matches_masked(sizing, qr):
     """The TF path (each id gathered and projected once) equals the masked, any-backend one."""
