@@ -26,6 +26,7 @@ COLUMNS = [
     ("test_rmse", "test RMSE"),
     ("test_mae", "test MAE"),
     ("vs_mean", "vs mean"),
+    ("vs_biases", "vs biases"),
     ("train_seconds", "train s"),
     ("ratings_per_second", "ratings/s"),
     ("status", "status"),
@@ -77,6 +78,7 @@ def _row(run: dict[str, Any]) -> dict[str, Any]:
         "vs_mean": _relative(
             _get(m, "test", "rmse"), _get(m, "baselines", "global_mean_test_rmse")
         ),
+        "vs_biases": _relative(_get(m, "test", "rmse"), _get(m, "baselines", "biases_test_rmse")),
         "train_seconds": m.get("train_seconds"),
         "ratings_per_second": m.get("ratings_per_second"),
         "status": run["status"].get("status", "?"),
@@ -124,7 +126,7 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if key in ("val_rmse", "test_rmse", "test_mae"):
         std = row.get(f"{key}_std")
         return f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
-    if key == "vs_mean":
+    if key in ("vs_mean", "vs_biases"):
         return f"{value:+.1%}"
     if key == "embedding_compression":
         return f"{value:.2f}x"

@@ -170,10 +170,14 @@ def run_experiment(
             )
         else:
             run.set_status("completed", seconds=round(time.perf_counter() - t0, 2))
+            baselines = metrics["baselines"]
             display.message(
                 f"test RMSE {metrics['test']['rmse']:.4f}  MAE {metrics['test']['mae']:.4f}  "
-                f"(global mean {metrics['baselines']['global_mean_test_rmse']:.4f})  -> {run.path}"
+                f"(global mean {baselines['global_mean_test_rmse']:.4f}, "
+                f"biases {baselines['biases_test_rmse']:.4f})  -> {run.path}"
             )
+            for warning in metrics["warnings"]:
+                display.message(f"[yellow]warning:[/] {warning}")
     except BaseException as error:
         message = str(error) or error.__class__.__name__
         state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
@@ -283,6 +287,8 @@ def evaluate(
     retrieval = _retrieval(model, config, data)
     if retrieval:
         metrics["retrieval"] = retrieval
+    warning = no_better_than_biases(config, metrics)
+    metrics["warnings"] = [warning] if warning else []
     run.write_json("metrics.json", metrics)
     return metrics
 
@@ -325,6 +331,30 @@ def _embedding_label(config: ExperimentConfig) -> str:
 
     user, item = one(config.embedding.user), one(config.embedding.item)
     return user if user == item else f"{user}/{item}"
+
+
+BIAS_MODELS = ("global_mean", "biases")
+
+
+BIASES_MARGIN = 0.005  # a learned model should beat the closed-form biases by more than this
+
+
+def no_better_than_biases(config: ExperimentConfig, metrics: dict[str, Any]) -> str | None:
+    """A warning when a learned model's test RMSE is within 0.5% of the closed-form biases'.
+
+    Such a model has learned nothing beyond per-user and per-item offsets (over-strong
+    regularisation, a collapsed embedding, too few epochs); its number says so quietly,
+    so the run says it out loud.
+    """
+    test, floor = metrics["test"].get("rmse"), metrics["baselines"].get("biases_test_rmse")
+    if config.model.family in BIAS_MODELS or test is None or floor is None:
+        return None
+    if test < floor * (1 - BIASES_MARGIN):
+        return None
+    return (
+        f"test RMSE {test:.4f} is within {BIASES_MARGIN:.1%} of the per-user/per-item biases "
+        f"baseline ({floor:.4f}) or worse: the model adds (almost) nothing to the biases"
+    )
 
 
 def load_metrics(run: RunDir) -> dict[str, Any]:
@@ -401,8 +431,11 @@ def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
                 out[part][f"{metric}_std"] = (
                     float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
                 )
-    means = [c["baselines"]["global_mean_test_rmse"] for c in children if c.get("baselines")]
-    out["baselines"] = {"global_mean_test_rmse": float(np.mean(means))} if means else {}
+    out["baselines"] = {}
+    for key in ("global_mean_test_rmse", "biases_test_rmse"):
+        values = [c["baselines"][key] for c in children if key in c.get("baselines", {})]
+        if values:
+            out["baselines"][key] = float(np.mean(values))
     for key in ("train_seconds", "ratings_per_second", "epochs_run", "best_epoch"):
         values = [c[key] for c in children if c.get(key) is not None]
         out[key] = float(np.mean(values)) if values else None

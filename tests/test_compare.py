@@ -40,7 +40,7 @@ def fake_run(
                 "best_epoch": 3,
                 "val": {"rmse": test_rmse + 0.01},
                 "test": {"rmse": test_rmse, "mae": round(test_rmse * 0.8, 4)},
-                "baselines": {"global_mean_test_rmse": 1.0},
+                "baselines": {"global_mean_test_rmse": 1.0, "biases_test_rmse": 0.95},
                 "train_seconds": 2.5,
                 "ratings_per_second": 12345.6,
                 "fingerprint": {"ratings": fingerprint, "split": "s"},
@@ -72,8 +72,8 @@ def test_markdown_and_csv(tmp_path: Path):
         "| run | dataset | model | embedding | optimizer | params | emb params | emb x |"
     )
     assert (
-        "| 1,000 | 800 | 5.25x | 3 | 0.9000 | 0.8900 | 0.7120 | -11.0% | 2.5 | 12,346 | completed |"
-        in md[2]
+        "| 1,000 | 800 | 5.25x | 3 | 0.9000 | 0.8900 | 0.7120 | -11.0% | -6.3% | 2.5 | 12,346 "
+        "| completed |" in md[2]
     )
     csv_lines = render_csv(rows).splitlines()
     assert csv_lines[0].split(",")[:3] == ["run", "dataset", "model"]

@@ -61,6 +61,16 @@ def test_metrics_are_consistent_with_predictions(tiny_run: Path):
     assert 0 < metrics["test"]["oracle_rmse"] < metrics["baselines"]["global_mean_test_rmse"]
     assert metrics["peak_rss_mb"] > 0
     assert metrics["embedding_compression"] == 1.0  # full tables
+    # the warning is there exactly when the test RMSE is not 0.5% below the biases baseline
+    test, floor = metrics["test"]["rmse"], metrics["baselines"]["biases_test_rmse"]
+    assert metrics["warnings"] == (
+        [
+            f"test RMSE {test:.4f} is within 0.5% of the per-user/per-item biases baseline "
+            f"({floor:.4f}) or worse: the model adds (almost) nothing to the biases"
+        ]
+        if test >= floor * 0.995
+        else []
+    )
     assert {t["name"] for t in metrics["embedding_tables"]} == {
         "user_embedding",
         "item_embedding",
@@ -128,6 +138,10 @@ def test_kfold_parent_run_aggregates_folds(tiny_spec: Path, tmp_path: Path):
     test_rmse = [json.loads((f / "metrics.json").read_text())["test"]["rmse"] for f in folds]
     assert metrics["test"]["rmse"] == pytest.approx(np.mean(test_rmse))
     assert metrics["test"]["rmse_std"] == pytest.approx(np.std(test_rmse, ddof=1))
+    fold_biases = [
+        json.loads((f / "metrics.json").read_text())["baselines"]["biases_test_rmse"] for f in folds
+    ]
+    assert metrics["baselines"]["biases_test_rmse"] == pytest.approx(np.mean(fold_biases))
     # the three test folds partition the ratings
     sizes = [len(pd.read_parquet(f / "predictions.parquet")) for f in folds]
     assert sum(sizes) == 400
@@ -178,3 +192,22 @@ def test_embedding_label_names_qr_blocks(user, item, label):
         {"name": "t", "model": {"family": "mf"}, "embedding": {"user": user, "item": item}}
     )
     assert _embedding_label(config) == label
+
+
+@pytest.mark.parametrize(
+    ("family", "test_rmse", "warns"),
+    [("mf", 0.95, True), ("mf", 0.9332, True), ("mf", 0.93, False), ("biases", 0.95, False)],
+)
+def test_warning_when_no_better_than_biases(family, test_rmse, warns):
+    from recexp.config import validate
+    from recexp.experiment import no_better_than_biases
+
+    config = validate({"name": "t", "model": {"family": family}})
+    metrics = {"test": {"rmse": test_rmse}, "baselines": {"biases_test_rmse": 0.9362}}
+    warning = no_better_than_biases(config, metrics)
+    assert (warning is not None) == warns
+    if warns:
+        assert warning == (
+            f"test RMSE {test_rmse:.4f} is within 0.5% of the per-user/per-item biases "
+            "baseline (0.9362) or worse: the model adds (almost) nothing to the biases"
+        )
