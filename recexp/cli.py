@@ -96,6 +96,49 @@ def train(
 
 
 @app.command()
+def sweep(
+    spec: SpecArg,
+    grid: Annotated[
+        list[str],
+        typer.Option(
+            "--grid",
+            "-g",
+            help="A key and its values: dotted.key=v1,v2 or dotted.key=[v1, v2]; repeat for "
+            "a grid.",
+            metavar="KEY=VALUES",
+        ),
+    ],
+    set_: SetOption = None,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run directories go.")] = Path(
+        "runs"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Train every combination of a grid of overrides; select the best on validation RMSE.
+
+    Writes one sweep directory: each trial a run in trials/, sweep.json with every trial's
+    overrides and scores, and the selected trial's metrics.json (so compare shows the
+    sweep as one row). Every combination is validated before the first one trains.
+
+    [bold]Example[/]
+
+      recexp sweep configs/mf.yaml --grid model.l2=0.03,0.05,0.1 --grid model.dim=[16, 32]
+    """
+    from recexp.errors import RecexpError
+    from recexp.sweep import parse_grid
+
+    try:
+        from recexp.sweep import run_sweep
+
+        run_sweep(spec, parse_grid(grid), set_, runs_dir, quiet=quiet)
+    except RecexpError as e:
+        _fail(e.with_file(str(spec)) if e.file is None else e)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+
+
+@app.command()
 def validate(spec: SpecArg, set_: SetOption = None) -> None:
     """Check a spec and print it resolved, every default filled in.
 

@@ -384,7 +384,10 @@ def run_cross_validation(
             dataset = config.dataset.model_copy(update={"split": split})
             child = config.model_copy(update={"dataset": dataset, "name": f"{config.name}-fold{i}"})
             run = run_experiment(child, parent.path / "folds", display=display)
-            children.append(load_metrics(run))
+            metrics = load_metrics(run)
+            if metrics.get("interrupted"):  # Ctrl-C / SIGTERM stops the remaining folds too
+                raise KeyboardInterrupt
+            children.append(metrics)
     except BaseException as error:
         state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         parent.set_status(

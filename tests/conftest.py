@@ -33,3 +33,17 @@ def tiny_spec(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY)
     return path
+
+
+@pytest.fixture
+def interrupt_after_first_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every training run raises KeyboardInterrupt (as Ctrl-C would) after its first epoch."""
+    from recexp import training
+
+    original = training.EpochLog.on_epoch_end
+
+    def interrupt(self, epoch, logs=None):  # type: ignore[no-untyped-def]
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.EpochLog, "on_epoch_end", interrupt)

@@ -211,3 +211,16 @@ def test_warning_when_no_better_than_biases(family, test_rmse, warns):
             f"test RMSE {test_rmse:.4f} is within 0.5% of the per-user/per-item biases "
             "baseline (0.9362) or worse: the model adds (almost) nothing to the biases"
         )
+
+
+@pytest.mark.usefixtures("interrupt_after_first_epoch")
+def test_interrupt_stops_the_remaining_folds(tiny_spec: Path, tmp_path: Path):
+    from recexp.experiment import run_cross_validation
+
+    config = load_spec(tiny_spec, ["dataset.split.folds=3"])
+    with pytest.raises(KeyboardInterrupt):
+        run_cross_validation(config, tmp_path / "runs", quiet=True)
+    (parent,) = (tmp_path / "runs").iterdir()
+    status = json.loads((parent / "status.json").read_text())
+    assert status["status"] == "interrupted" and status["folds_completed"] == 0
+    assert len(list((parent / "folds").iterdir())) == 1
