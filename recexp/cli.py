@@ -171,6 +171,9 @@ def summary(spec: SpecArg, set_: SetOption = None) -> None:
 
     try:
         config = load_spec(spec, set_)
+        from recexp.tfinit import import_tensorflow
+
+        import_tensorflow()
         from recexp.data import prepare
         from recexp.experiment import summary_tables
         from recexp.training import build_model

@@ -122,6 +122,9 @@ def run_experiment(
     data = prepare(config.dataset, config.seed)
     t_data = time.perf_counter() - t0
 
+    from recexp.tfinit import import_tensorflow
+
+    import_tensorflow()  # before anything else imports it: without its start-up noise
     from recexp import training  # heavy: Keras and TensorFlow
     from recexp.models.baselines import BaselineModel
 
