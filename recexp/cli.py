@@ -139,6 +139,66 @@ def sweep(
 
 
 @app.command()
+def recommend(
+    run: Annotated[Path, typer.Argument(help="A finished run directory.", show_default=False)],
+    user: Annotated[str, typer.Option("--user", "-u", help="Raw user id, as in the data.")],
+    top: Annotated[int, typer.Option("--top", "-k", help="How many items.")] = 10,
+    include_rated: Annotated[
+        bool, typer.Option("--include-rated", help="Also rank items the user rated in training.")
+    ] = False,
+    min_ratings: Annotated[
+        int,
+        typer.Option("--min-ratings", help="Only items with at least this many training ratings."),
+    ] = 0,
+    format_: Annotated[
+        str, typer.Option("--format", help="table, csv or json.", show_default=True)
+    ] = "table",
+) -> None:
+    """A trained run's highest predicted ratings for one user, among items not rated yet.
+
+    The run's config.yaml rebuilds the same split and id codes (checked against the run's
+    dataset fingerprint); a user without training ratings is ranked by the biases fallback.
+
+    [bold]Example[/]
+
+      recexp recommend runs/20261125T153829Z-mf --user 42 --top 5 --min-ratings 20
+    """
+    from recexp.errors import ConfigError, RecexpError
+
+    if format_ not in ("table", "csv", "json"):
+        _fail(ConfigError("expected table, csv or json", key="--format", got=format_))
+    try:
+        from recexp.recommend import recommend as top_items
+
+        result = top_items(run, user, top, include_rated, min_ratings)
+    except RecexpError as e:
+        _fail(e)
+    table = result.table
+    if format_ == "csv":
+        print(table.to_csv(index=False), end="")
+        return
+    if format_ == "json":
+        print(table.to_json(orient="records", indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    note = (
+        f"{result.n_rated} items rated in training"
+        + (" (included)" if include_rated else " left out")
+        if result.known_user
+        else "no training ratings: ranked by the biases fallback (global mean + item bias)"
+    )
+    out = Table(title=f"user {result.user}: {note}", title_justify="left")
+    for column in table.columns:
+        numeric = column in ("rank", "predicted", "ratings")
+        out.add_column(str(column), justify="right" if numeric else "left")
+    for row in table.itertuples(index=False):
+        out.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(out)
+
+
+@app.command()
 def validate(spec: SpecArg, set_: SetOption = None) -> None:
     """Check a spec and print it resolved, every default filled in.
 

@@ -1,0 +1,109 @@
+"""recexp recommend: a finished run's top items for one user, checked against the model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from recexp.cli import app
+from recexp.errors import ConfigError, DataError
+from recexp.recommend import load_run, recommend
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from .conftest import TINY
+
+    root = tmp_path_factory.mktemp("rec")
+    spec = root / "tiny.yaml"
+    spec.write_text(TINY)
+    out = {}
+    for family in ("mf", "biases"):
+        result = runner.invoke(
+            app,
+            ["train", str(spec), "--set", f"model={{family: {family}}}", "--set", f"name={family}"]
+            + ["--runs-dir", str(root / "runs"), "-q"],
+        )
+        assert result.exit_code == 0, result.output
+        (out[family],) = (root / "runs").glob(f"*-{family}")
+    return out
+
+
+def test_top_items_are_the_models_best_unrated_items(runs):
+    _, data, predict = load_run(runs["mf"])
+    code = 0
+    raw_user = data.users.inverse(np.array([code]))[0]
+    rated = set(data.train.item[data.train.user == code].tolist())
+    result = recommend(runs["mf"], str(raw_user), k=5)
+    assert result.known_user and result.n_rated == len(rated)
+    codes = data.items.transform(result.table["item"].to_numpy())
+    assert len(codes) == 5 and not rated & set(codes.tolist())
+    # the same numbers as the model's own predictions, best first over all unrated items
+    unrated = np.array([i for i in range(data.n_items) if i not in rated], dtype=np.int32)
+    raw = predict(np.full(len(unrated), code, dtype=np.int32), unrated)
+    best = unrated[np.argsort(-raw, kind="stable")[:5]]
+    np.testing.assert_array_equal(codes, best)
+    expected = data.scale.clip(np.sort(raw)[::-1][:5])
+    np.testing.assert_allclose(result.table["predicted"], expected, rtol=1e-5)
+    train_counts = np.bincount(data.train.item, minlength=data.n_items)
+    assert result.table["ratings"].tolist() == train_counts[codes].tolist()
+
+
+def test_include_rated_and_min_ratings(runs):
+    _, data, _ = load_run(runs["mf"])
+    raw_user = str(data.users.inverse(np.array([0]))[0])
+    everything = recommend(runs["mf"], raw_user, k=data.n_items, include_rated=True)
+    assert len(everything.table) == data.n_items
+    assert everything.table["rated"].sum() == everything.n_rated
+    popular = recommend(runs["mf"], raw_user, k=data.n_items, min_ratings=12)
+    counts = np.bincount(data.train.item, minlength=data.n_items)
+    rated = set(data.train.item[data.train.user == 0].tolist())
+    assert len(popular.table) == sum(
+        1 for i in range(data.n_items) if counts[i] >= 12 and i not in rated
+    )
+    assert (popular.table["ratings"] >= 12).all()
+
+
+def test_unknown_user_gets_the_biases_fallback_and_baselines_work(runs):
+    result = recommend(runs["mf"], "no-such-user", k=3)
+    assert not result.known_user and result.n_rated == 0
+    # the fallback is the global mean plus the item bias: the same order as the biases run
+    from_biases = recommend(runs["biases"], "no-such-user", k=3)
+    assert result.table["item"].tolist() == from_biases.table["item"].tolist()
+
+
+def test_cli_formats_and_errors(runs, tmp_path: Path):
+    result = runner.invoke(
+        app,
+        ["recommend", str(runs["mf"]), "--user", "0", "-k", "2"]
+        + [
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "rank,item,predicted,ratings"
+    assert len(result.output.splitlines()) == 3
+
+    result = runner.invoke(app, ["recommend", str(tmp_path), "--user", "0"])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"{tmp_path}: not a finished recexp run: no config.yaml"
+    result = runner.invoke(app, ["recommend", str(runs["mf"]), "--user", "0", "--format", "xml"])
+    assert result.exit_code == 2 and "--format: expected table, csv or json" in result.output
+    with pytest.raises(ConfigError, match="--top: must be at least 1"):
+        recommend(runs["mf"], "0", k=0)
+
+    moved = tmp_path / "run"
+    shutil.copytree(runs["mf"], moved)
+    metrics = json.loads((moved / "metrics.json").read_text())
+    metrics["fingerprint"] = {"ratings": "something else"}
+    (moved / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(DataError, match="no longer matches the run's dataset fingerprint"):
+        recommend(moved, "0")
