@@ -46,6 +46,19 @@ def load_run(run: str | Path) -> tuple[Any, Any, Any]:
     for name in ("config.yaml", "metrics.json"):
         if not (path / name).is_file():
             raise ConfigError(f"not a finished recexp run: no {name}", file=str(path))
+    sweep = path / "sweep.json"
+    if sweep.is_file():  # a sweep: its selected trial
+        record = json.loads(sweep.read_text())
+        if record.get("selected") is None:
+            raise ConfigError("this sweep selected no trial (yet)", file=str(path))
+        path = path / record["trials"][record["selected"]]["path"]
+    elif (path / "folds").is_dir():
+        raise ConfigError(
+            "a cross-validation run keeps one model per fold: pass one of its folds/ runs",
+            file=str(path),
+        )
+    if not ((path / "model.npz").is_file() or (path / "model.keras").is_file()):
+        raise ConfigError("the run saved no model (model.keras or model.npz)", file=str(path))
     config = load_spec(path / "config.yaml")
     data = prepare(config.dataset, config.seed)
     recorded = json.loads((path / "metrics.json").read_text()).get("fingerprint")
@@ -62,9 +75,6 @@ def load_run(run: str | Path) -> tuple[Any, Any, Any]:
         saved = np.load(path / "model.npz")
         biases = Biases(float(saved["mu"]), saved["user"], saved["item"])
         return config, data, biases.predict
-    if not (path / "model.keras").is_file():
-        raise ConfigError("the run saved no model (model.keras or model.npz)", file=str(path))
-
     from recexp.tfinit import import_tensorflow
 
     import_tensorflow()

@@ -107,3 +107,13 @@ def test_cli_formats_and_errors(runs, tmp_path: Path):
     (moved / "metrics.json").write_text(json.dumps(metrics))
     with pytest.raises(DataError, match="no longer matches the run's dataset fingerprint"):
         recommend(moved, "0")
+
+
+def test_a_sweep_recommends_with_its_selected_trial(tiny_spec: Path, tmp_path: Path):
+    from recexp.sweep import run_sweep
+
+    parent = run_sweep(tiny_spec, {"model.dim": [2, 5]}, runs_root=tmp_path, quiet=True).path
+    record = json.loads((parent / "sweep.json").read_text())
+    selected = parent / record["trials"][record["selected"]]["path"]
+    via_sweep = recommend(parent, "0", k=3).table
+    assert via_sweep.equals(recommend(selected, "0", k=3).table)
