@@ -45,6 +45,17 @@ def _fail(error: Exception) -> NoReturn:
     raise typer.Exit(getattr(error, "exit_code", 2))
 
 
+def _seed_list(text: str) -> list[int]:
+    from recexp.errors import ConfigError
+
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(
+            "seeds are integers separated by commas", key="--seeds", got=text
+        ) from None
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"recexp {__version__}")
@@ -68,6 +79,15 @@ def train(
         "runs"
     ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            "--seeds",
+            help="Repeat with these seeds (e.g. 42,1,2): one run each under a parent run "
+            "with mean ± std.",
+            metavar="S1,S2,...",
+        ),
+    ] = None,
 ) -> None:
     """Train the model a spec describes and write a new run directory.
 
@@ -76,6 +96,8 @@ def train(
       recexp train configs/neumf.yaml
 
       recexp train configs/mf.yaml --set model.dim=64 --set training.batch_size=1024
+
+      recexp train configs/mf.yaml --seeds 42,1,2,3
     """
     from recexp.config import load_spec
     from recexp.errors import RecexpError
@@ -84,7 +106,11 @@ def train(
         config = load_spec(spec, set_)
         from recexp.experiment import run_cross_validation, run_experiment
 
-        if getattr(config.dataset.split, "folds", None):
+        if seeds is not None:
+            from recexp.experiment import run_seeds
+
+            run_seeds(config, _seed_list(seeds), runs_dir, quiet=quiet)
+        elif getattr(config.dataset.split, "folds", None):
             run_cross_validation(config, runs_dir, quiet=quiet)
         else:
             run_experiment(config, runs_dir, quiet=quiet)

@@ -27,6 +27,7 @@ from recexp.baselines import fit_biases
 from recexp.config import ExperimentConfig
 from recexp.data import Dataset, prepare
 from recexp.display import Display
+from recexp.errors import ConfigError
 from recexp.evaluation import predict_part, rmse, scores
 from recexp.runs import RunDir
 
@@ -375,40 +376,82 @@ def run_cross_validation(
     """
     from recexp.data import fold_splits
 
-    splits = fold_splits(config.dataset.split)
+    children = []
+    for i, split in enumerate(fold_splits(config.dataset.split)):
+        dataset = config.dataset.model_copy(update={"split": split})
+        children.append(
+            config.model_copy(update={"dataset": dataset, "name": f"{config.name}-fold{i}"})
+        )
+    return _run_repeats(config, children, "folds", runs_root, quiet)
+
+
+def run_seeds(
+    config: ExperimentConfig,
+    seeds: list[int],
+    runs_root: str | Path = "runs",
+    quiet: bool = False,
+) -> RunDir:
+    """The same spec once per seed (each a new split and new initial weights), under a
+    parent run whose metrics are mean ± std over the seeds, as for k folds.
+
+    The spread says how much of a difference between two specs the seed alone can make.
+    """
+    if len(set(seeds)) != len(seeds) or len(seeds) < 2:
+        raise ConfigError("give at least two distinct seeds", key="--seeds", got=seeds)
+    if getattr(config.dataset.split, "folds", None):
+        raise ConfigError("repeat seeds or k folds, not both", key="dataset.split.folds", got=seeds)
+    children = [
+        config.model_copy(update={"seed": seed, "name": f"{config.name}-seed{seed}"})
+        for seed in seeds
+    ]
+    return _run_repeats(config, children, "seeds", runs_root, quiet)
+
+
+def _run_repeats(
+    config: ExperimentConfig,
+    children: list[ExperimentConfig],
+    kind: str,
+    runs_root: str | Path,
+    quiet: bool,
+) -> RunDir:
+    """Run ``children`` into ``<parent>/<kind>/`` and aggregate them (folds or seeds)."""
     parent = RunDir.create(runs_root, config.name)
-    parent.set_status("running", folds=len(splits))
+    parent.set_status("running", **{kind: len(children)})
     parent.write_text("config.yaml", yaml.safe_dump(config.resolved(), sort_keys=False))
     display = Display(quiet=quiet)
-    children: list[dict[str, Any]] = []
+    singular = kind.rstrip("s")
+    done: list[dict[str, Any]] = []
     try:
-        for i, split in enumerate(splits):
-            display.message(f"fold {i + 1}/{len(splits)}")
-            dataset = config.dataset.model_copy(update={"split": split})
-            child = config.model_copy(update={"dataset": dataset, "name": f"{config.name}-fold{i}"})
-            run = run_experiment(child, parent.path / "folds", display=display)
+        for i, child in enumerate(children):
+            display.message(f"{singular} {i + 1}/{len(children)}")
+            run = run_experiment(child, parent.path / kind, display=display)
             metrics = load_metrics(run)
-            if metrics.get("interrupted"):  # Ctrl-C / SIGTERM stops the remaining folds too
+            if metrics.get("interrupted"):  # Ctrl-C / SIGTERM stops the remaining ones too
                 raise KeyboardInterrupt
-            children.append(metrics)
+            done.append(metrics)
     except BaseException as error:
         state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         parent.set_status(
-            state, error=str(error) or error.__class__.__name__, folds_completed=len(children)
+            state,
+            error=str(error) or error.__class__.__name__,
+            **{f"{kind}_completed": len(done)},
         )
         raise
-    metrics = aggregate_folds(children)
+    metrics = aggregate_folds(done, kind)
+    if kind == "seeds":
+        metrics["seeds"] = [c.seed for c in children]
     parent.write_json("metrics.json", metrics)
-    parent.set_status("completed", folds=len(children))
+    parent.set_status("completed", **{kind: len(done)})
     display.message(
-        f"{len(children)} folds: test RMSE {metrics['test']['rmse']:.4f} ± "
+        f"{len(done)} {kind}: test RMSE {metrics['test']['rmse']:.4f} ± "
         f"{metrics['test']['rmse_std']:.4f}  -> {parent.path}"
     )
     return parent
 
 
-def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample standard deviation of each fold's scores; identity from fold 0."""
+def aggregate_folds(children: list[dict[str, Any]], kind: str = "folds") -> dict[str, Any]:
+    """Mean and sample standard deviation of each run's scores (folds or seeds); identity
+    from the first."""
     first = children[0]
     out: dict[str, Any] = {
         k: first[k]
@@ -427,7 +470,7 @@ def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
         )
         if k in first
     }
-    out["folds"] = len(children)
+    out[kind] = len(children)
     for part in ("val", "test"):
         out[part] = {}
         for metric in ("rmse", "mae", "oracle_rmse"):
@@ -448,9 +491,9 @@ def aggregate_folds(children: list[dict[str, Any]]) -> dict[str, Any]:
     out["train_seconds"] = float(sum(c["train_seconds"] for c in children))
     out["fingerprint"] = {
         "ratings": first["fingerprint"]["ratings"],
-        "split": "folds:" + ",".join(c["fingerprint"]["split"] for c in children),
+        "split": f"{kind}:" + ",".join(c["fingerprint"]["split"] for c in children),
     }
-    out["fold_metrics"] = [
+    out[f"{kind.rstrip('s')}_metrics"] = [
         {
             "test_rmse": c["test"]["rmse"],
             "test_mae": c["test"]["mae"],

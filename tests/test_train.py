@@ -224,3 +224,40 @@ def test_interrupt_stops_the_remaining_folds(tiny_spec: Path, tmp_path: Path):
     status = json.loads((parent / "status.json").read_text())
     assert status["status"] == "interrupted" and status["folds_completed"] == 0
     assert len(list((parent / "folds").iterdir())) == 1
+
+
+def test_repeat_seeds_parent_run(tiny_spec: Path, tmp_path: Path):
+    from recexp.experiment import run_seeds
+
+    config = load_spec(tiny_spec, ["training.max_epochs=1"])
+    parent = run_seeds(config, [5, 6], tmp_path / "runs", quiet=True)
+    metrics = json.loads((parent.path / "metrics.json").read_text())
+    children = sorted((parent.path / "seeds").iterdir())
+    child_metrics = [json.loads((c / "metrics.json").read_text()) for c in children]
+    assert [yaml.safe_load((c / "config.yaml").read_text())["seed"] for c in children] == [5, 6]
+    test_rmse = [m["test"]["rmse"] for m in child_metrics]
+    assert test_rmse[0] != test_rmse[1]  # a new split and new weights per seed
+    assert metrics["seeds"] == [5, 6] and len(metrics["seed_metrics"]) == 2
+    assert metrics["test"]["rmse"] == pytest.approx(np.mean(test_rmse))
+    assert metrics["test"]["rmse_std"] == pytest.approx(np.std(test_rmse, ddof=1))
+    assert metrics["fingerprint"]["split"].startswith("seeds:")
+    assert json.loads((parent.path / "status.json").read_text())["status"] == "completed"
+
+
+def test_repeat_seeds_errors(tiny_spec: Path, tmp_path: Path):
+    result = runner.invoke(
+        app, ["train", str(tiny_spec), "--seeds", "1,1", "--runs-dir", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"{tiny_spec}: --seeds: give at least two distinct seeds (got [1, 1])"
+    )
+    result = runner.invoke(app, ["train", str(tiny_spec), "--seeds", "1,two"])
+    assert result.exit_code == 2 and "seeds are integers separated by commas" in result.output
+    result = runner.invoke(
+        app,
+        ["train", str(tiny_spec), "--seeds", "1,2", "--set", "dataset.split.folds=3"]
+        + ["--runs-dir", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 2 and "repeat seeds or k folds, not both" in result.output
+    assert not (tmp_path / "r").exists()
