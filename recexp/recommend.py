@@ -52,11 +52,13 @@ def load_run(run: str | Path) -> tuple[Any, Any, Any]:
         if record.get("selected") is None:
             raise ConfigError("this sweep selected no trial (yet)", file=str(path))
         path = path / record["trials"][record["selected"]]["path"]
-    elif (path / "folds").is_dir():
-        raise ConfigError(
-            "a cross-validation run keeps one model per fold: pass one of its folds/ runs",
-            file=str(path),
-        )
+    else:
+        for kind in ("folds", "seeds"):
+            if (path / kind).is_dir():
+                raise ConfigError(
+                    f"this run keeps one model per {kind[:-1]}: pass one of its {kind}/ runs",
+                    file=str(path),
+                )
     if not ((path / "model.npz").is_file() or (path / "model.keras").is_file()):
         raise ConfigError("the run saved no model (model.keras or model.npz)", file=str(path))
     config = load_spec(path / "config.yaml")

@@ -117,3 +117,16 @@ def test_a_sweep_recommends_with_its_selected_trial(tiny_spec: Path, tmp_path: P
     selected = parent / record["trials"][record["selected"]]["path"]
     via_sweep = recommend(parent, "0", k=3).table
     assert via_sweep.equals(recommend(selected, "0", k=3).table)
+
+
+@pytest.mark.parametrize("kind", ["folds", "seeds"])
+def test_a_repeated_run_asks_for_one_of_its_runs(runs, tmp_path: Path, kind):
+    parent = tmp_path / "parent"
+    (parent / kind).mkdir(parents=True)
+    for name in ("config.yaml", "metrics.json"):
+        shutil.copy(runs["mf"] / name, parent / name)
+    with pytest.raises(ConfigError) as err:
+        recommend(parent, "0")
+    assert str(err.value) == (
+        f"{parent}: this run keeps one model per {kind[:-1]}: pass one of its {kind}/ runs"
+    )
