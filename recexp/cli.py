@@ -360,6 +360,18 @@ def compare(
         str, typer.Option("--format", "-f", help="table | markdown | csv | json")
     ] = "table",
     sort: Annotated[str, typer.Option("--sort", help="Column key to sort by.")] = "test_rmse",
+    stats: Annotated[
+        bool,
+        typer.Option(
+            "--stats",
+            help="Pair each run's test errors with a reference run's: RMSE difference and a "
+            "bootstrap 95% interval (* = excludes 0).",
+        ),
+    ] = False,
+    reference: Annotated[
+        str | None,
+        typer.Option("--reference", help="Run name to pair against (default: the best run)."),
+    ] = None,
 ) -> None:
     """Show runs side by side, best test RMSE first.
 
@@ -368,6 +380,8 @@ def compare(
       recexp compare runs/*
 
       recexp compare runs/* --format markdown --sort ratings_per_second
+
+      recexp compare runs/* --stats      # is the best run's lead more than test-set noise?
     """
     from recexp import compare as cmp
     from recexp.errors import ConfigError
@@ -391,19 +405,32 @@ def compare(
     rows, problems = cmp.collect(runs)
     rows = cmp.sort_rows(rows, sort)
     warning = cmp.fingerprint_warning(rows)
+    columns = cmp.COLUMNS
+    if stats:
+        if reference is not None and reference not in {r["run"] for r in rows}:
+            _fail(ConfigError("no such run among those given", key="--reference", got=reference))
+        ref = cmp.paired_stats(rows, reference)
+        columns = cmp.with_stats()
+        if ref is not None:
+            print(
+                f"paired against {ref}: d RMSE = run - reference on the test ratings both "
+                f"scored; 95% CI from {cmp.RESAMPLES} paired bootstrap resamples "
+                "(* = excludes 0)",
+                file=sys.stderr,
+            )
     if format_ == "json":
         print(cmp.render_json(rows, problems), end="")
     elif format_ == "csv":
-        print(cmp.render_csv(rows), end="")
+        print(cmp.render_csv(rows, columns), end="")
     elif format_ == "markdown":
-        print(cmp.render_markdown(rows), end="")
+        print(cmp.render_markdown(rows, columns), end="")
     else:
         from rich.console import Console
 
         console = Console()
         if not console.is_terminal:
             console = Console(width=320)  # not a terminal: never truncate columns
-        console.print(cmp.render_table(rows, cmp.best_run(rows)))
+        console.print(cmp.render_table(rows, cmp.best_run(rows), columns))
     for problem in problems:
         print(f"{problem['path']}: skipped: {problem['reason']}", file=sys.stderr)
     if warning:

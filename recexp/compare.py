@@ -32,6 +32,76 @@ COLUMNS = [
     ("status", "status"),
 ]
 SORT_KEYS = [key for key, _ in COLUMNS]
+# --stats: each run's test RMSE against a reference run's, rating by rating
+STAT_COLUMNS = [("d_rmse", "d RMSE"), ("d_rmse_ci", "95% CI"), ("paired_n", "paired")]
+RESAMPLES = 1000
+
+
+def with_stats(columns: list[tuple[str, str]] = COLUMNS) -> list[tuple[str, str]]:
+    """``columns`` with the paired-statistics columns after test MAE."""
+    at = [k for k, _ in columns].index("test_mae") + 1
+    return [*columns[:at], *STAT_COLUMNS, *columns[at:]]
+
+
+def paired_stats(
+    rows: list[dict[str, Any]],
+    reference: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> str | None:
+    """Fill ``d_rmse`` (test RMSE minus the reference run's, on the ratings both scored),
+    ``d_rmse_ci`` (a paired bootstrap 95% interval: the test ratings resampled with
+    replacement, both runs' errors kept together) and ``paired_n`` in each row.
+
+    The reference is ``reference`` (a run name) or the best completed run. Only runs on
+    the same data (dataset fingerprint) with a predictions.parquet are paired; an interval
+    that excludes 0 means the difference is larger than the test set's sampling noise.
+    Returns the reference run's name, or None when there is nothing to pair.
+    """
+    import numpy as np
+    import pandas as pd
+
+    ref_name = reference or best_run(rows)
+    ref = next((r for r in rows if r["run"] == ref_name), None)
+    if ref is None:
+        return None
+
+    def errors(row: dict[str, Any]) -> pd.DataFrame | None:
+        path = Path(row["path"]) / "predictions.parquet"
+        if not path.is_file():
+            return None
+        frame = pd.read_parquet(path, columns=["user", "item", "rating", "prediction"])
+        frame["se"] = (frame["rating"].astype("float64") - frame["prediction"]) ** 2
+        return frame[["user", "item", "se"]]
+
+    ref_errors = errors(ref)
+    if ref_errors is None:
+        return None
+    rng = np.random.default_rng(seed)
+    for row in rows:
+        row["d_rmse"] = row["d_rmse_ci"] = row["paired_n"] = None
+        if row.get("fingerprint") != ref.get("fingerprint"):
+            continue
+        row["is_reference"] = row is ref
+        run_errors = ref_errors if row is ref else errors(row)
+        if run_errors is None:
+            continue
+        both = ref_errors.merge(run_errors, on=["user", "item"], suffixes=("_ref", "_run"))
+        if both.empty:
+            continue
+        a, b = both["se_run"].to_numpy(), both["se_ref"].to_numpy()
+        row["d_rmse"] = float(np.sqrt(a.mean()) - np.sqrt(b.mean()))
+        row["paired_n"] = len(both)
+        if row is ref:
+            continue
+        draws = []
+        chunk = max(1, 5_000_000 // len(both))  # bounded memory for large test sets
+        for start in range(0, resamples, chunk):
+            idx = rng.integers(0, len(both), (min(chunk, resamples - start), len(both)))
+            draws.append(np.sqrt(a[idx].mean(axis=1)) - np.sqrt(b[idx].mean(axis=1)))
+        low, high = np.percentile(np.concatenate(draws), [2.5, 97.5])
+        row["d_rmse_ci"] = [float(low), float(high)]
+    return str(ref["run"])
 
 
 def collect(paths: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -121,6 +191,8 @@ def fingerprint_warning(rows: list[dict[str, Any]]) -> str | None:
 
 def _cell(key: str, row: dict[str, Any]) -> str:
     value = row.get(key)
+    if key == "d_rmse_ci" and row.get("is_reference"):
+        return "reference"
     if value is None:
         return "-"
     if key in ("val_rmse", "test_rmse", "test_mae"):
@@ -128,6 +200,14 @@ def _cell(key: str, row: dict[str, Any]) -> str:
         return f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
     if key in ("vs_mean", "vs_biases"):
         return f"{value:+.1%}"
+    if key == "d_rmse":
+        return f"{value:+.4f}"
+    if key == "d_rmse_ci":
+        low, high = value
+        mark = "" if low <= 0 <= high else " *"
+        return f"[{low:+.4f}, {high:+.4f}]{mark}"
+    if key == "paired_n":
+        return f"{value:,}"
     if key == "embedding_compression":
         return f"{value:.2f}x"
     if key in ("params", "embedding_params"):
@@ -139,20 +219,27 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     return str(value)
 
 
-def render_markdown(rows: list[dict[str, Any]]) -> str:
+def render_markdown(rows: list[dict[str, Any]], columns: list[tuple[str, str]] = COLUMNS) -> str:
     lines = [
-        "| " + " | ".join(title for _, title in COLUMNS) + " |",
-        "|" + "|".join("---" for _ in COLUMNS) + "|",
+        "| " + " | ".join(title for _, title in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
     ]
-    lines += ["| " + " | ".join(_cell(k, r) for k, _ in COLUMNS) + " |" for r in rows]
+    lines += ["| " + " | ".join(_cell(k, r) for k, _ in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
-def render_csv(rows: list[dict[str, Any]]) -> str:
+def _csv_value(key: str, row: dict[str, Any]) -> Any:
+    value = row.get(key)
+    if value is None:
+        return ""
+    return " ".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+def render_csv(rows: list[dict[str, Any]], columns: list[tuple[str, str]] = COLUMNS) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([k for k, _ in COLUMNS])
-    writer.writerows([[r.get(k) if r.get(k) is not None else "" for k, _ in COLUMNS] for r in rows])
+    writer.writerow([k for k, _ in columns])
+    writer.writerows([[_csv_value(k, r) for k, _ in columns] for r in rows])
     return out.getvalue()
 
 
@@ -160,12 +247,14 @@ def render_json(rows: list[dict[str, Any]], problems: list[dict[str, str]]) -> s
     return json.dumps({"runs": rows, "unreadable": problems}, indent=2) + "\n"
 
 
-def render_table(rows: list[dict[str, Any]], best: str | None) -> Any:
+def render_table(
+    rows: list[dict[str, Any]], best: str | None, columns: list[tuple[str, str]] = COLUMNS
+) -> Any:
     from rich import box
     from rich.table import Table
 
     table = Table(title="recexp compare", box=box.SIMPLE_HEAD)
-    for key, title in COLUMNS:
+    for key, title in columns:
         numeric = key not in ("run", "dataset", "model", "embedding", "optimizer", "status")
         table.add_column(title, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
@@ -174,7 +263,7 @@ def render_table(rows: list[dict[str, Any]], best: str | None) -> Any:
             if row["run"] == best
             else ("red" if row["status"] != "completed" else None)
         )
-        table.add_row(*(_cell(k, row) for k, _ in COLUMNS), style=style)
+        table.add_row(*(_cell(k, row) for k, _ in columns), style=style)
     return table
 
 

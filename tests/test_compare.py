@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -131,3 +132,85 @@ def test_light_commands_never_import_tensorflow(tmp_path: Path, command: str):
 def test_same_second_runs_get_distinct_directories(tmp_path: Path):
     paths = {RunDir.create(tmp_path, "x").path for _ in range(3)}
     assert len(paths) == 3
+
+
+def _with_predictions(path: Path, prediction: list[float], rating: list[float]) -> Path:
+    import pandas as pd
+
+    n = len(rating)
+    pd.DataFrame(
+        {
+            "user": list(range(n)),
+            "item": [7] * n,
+            "rating": rating,
+            "prediction": prediction,
+            "fallback": [False] * n,
+        }
+    ).to_parquet(path / "predictions.parquet")
+    return path
+
+
+def test_paired_stats_by_hand(tmp_path: Path):
+    from recexp.compare import paired_stats, with_stats
+
+    rating = [1.0, 2.0, 3.0, 4.0]
+    ref = _with_predictions(fake_run(tmp_path, "ref", 0.5), [1.5, 2.5, 3.5, 4.5], rating)
+    # errors 0, 0, 1, 1: RMSE sqrt(0.5); the reference's 0.5
+    run = _with_predictions(fake_run(tmp_path, "run", 0.7), [1.0, 2.0, 4.0, 5.0], rating)
+    same = _with_predictions(fake_run(tmp_path, "same", 0.5), [1.5, 2.5, 3.5, 4.5], rating)
+    other = _with_predictions(
+        fake_run(tmp_path, "other", 0.6, fingerprint="b"), [1, 2, 3, 4], rating
+    )
+    bare = fake_run(tmp_path, "bare", 0.6)  # no predictions.parquet
+    rows, _ = collect([ref, run, same, other, bare])
+    assert paired_stats(rows, reference=rows[0]["run"]) == rows[0]["run"]
+    by_model = {r["model"]: r for r in rows}
+    assert by_model["ref"]["is_reference"] and by_model["ref"]["d_rmse"] == 0.0
+    assert by_model["run"]["d_rmse"] == pytest.approx(np.sqrt(0.5) - 0.5)
+    low, high = by_model["run"]["d_rmse_ci"]
+    # every resample: errors {0, 1} against a constant 0.25, so d lies in [-0.5, 0.5]
+    assert -0.5 <= low <= by_model["run"]["d_rmse"] <= high <= 0.5
+    assert by_model["run"]["paired_n"] == 4
+    assert by_model["same"]["d_rmse"] == 0.0 and by_model["same"]["d_rmse_ci"] == [0.0, 0.0]
+    assert by_model["other"]["d_rmse"] is None  # other data: not paired
+    assert by_model["bare"]["d_rmse"] is None
+    md = render_markdown(rows, with_stats())
+    assert "| d RMSE | 95% CI | paired |" in md and "| reference |" in md
+
+
+def test_paired_stats_detect_a_real_difference(tmp_path: Path):
+    from recexp.compare import paired_stats
+
+    rng = np.random.default_rng(0)
+    rating = rng.integers(1, 6, 2000).astype(float)
+    noise = rng.normal(0, 1, 2000)
+    good = _with_predictions(fake_run(tmp_path, "good", 1.0), list(rating + noise), list(rating))
+    worse = _with_predictions(
+        fake_run(tmp_path, "worse", 1.1), list(rating + 1.1 * noise), list(rating)
+    )
+    noisy = _with_predictions(  # as good on average: its interval must straddle 0
+        fake_run(tmp_path, "noisy", 1.0), list(rating + rng.permutation(noise)), list(rating)
+    )
+    rows, _ = collect([good, worse, noisy])
+    paired_stats(rows, reference=rows[0]["run"])
+    by_model = {r["model"]: r for r in rows}
+    assert by_model["worse"]["d_rmse_ci"][0] > 0  # 10% larger errors, clearly
+    low, high = by_model["noisy"]["d_rmse_ci"]
+    assert low < 0 < high
+
+
+def test_cli_stats_and_unknown_reference(tmp_path: Path):
+    rating = [1.0, 2.0, 3.0, 4.0]
+    a = _with_predictions(fake_run(tmp_path, "a", 0.5), [1.5, 2.5, 3.5, 4.5], rating)
+    b = _with_predictions(fake_run(tmp_path, "b", 0.7), [1.0, 2.0, 4.0, 5.0], rating)
+    result = runner.invoke(app, ["compare", str(a), str(b), "--stats", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[0].split(",")
+    assert header[header.index("test_mae") + 1 : header.index("test_mae") + 4] == [
+        "d_rmse",
+        "d_rmse_ci",
+        "paired_n",
+    ]
+    result = runner.invoke(app, ["compare", str(a), "--stats", "--reference", "nope"])
+    assert result.exit_code == 2
+    assert "--reference: no such run among those given (got 'nope')" in result.output
