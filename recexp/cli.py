@@ -372,6 +372,10 @@ def compare(
         str | None,
         typer.Option("--reference", help="Run name to pair against (default: the best run)."),
     ] = None,
+    curves: Annotated[
+        bool,
+        typer.Option("--curves", help="A column with each run's val RMSE by epoch (sparkline)."),
+    ] = False,
 ) -> None:
     """Show runs side by side, best test RMSE first.
 
@@ -382,6 +386,8 @@ def compare(
       recexp compare runs/* --format markdown --sort ratings_per_second
 
       recexp compare runs/* --stats      # is the best run's lead more than test-set noise?
+
+      recexp compare runs/* --curves     # learning curves at a glance
     """
     from recexp import compare as cmp
     from recexp.errors import ConfigError
@@ -406,11 +412,14 @@ def compare(
     rows = cmp.sort_rows(rows, sort)
     warning = cmp.fingerprint_warning(rows)
     columns = cmp.COLUMNS
+    if curves:
+        cmp.add_curves(rows)
+        columns = cmp.with_curves(columns)
     if stats:
         if reference is not None and reference not in {r["run"] for r in rows}:
             _fail(ConfigError("no such run among those given", key="--reference", got=reference))
         ref = cmp.paired_stats(rows, reference)
-        columns = cmp.with_stats()
+        columns = cmp.with_stats(columns)
         if ref is not None:
             print(
                 f"paired against {ref}: d RMSE = run - reference on the test ratings both "

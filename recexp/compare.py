@@ -37,6 +37,47 @@ STAT_COLUMNS = [("d_rmse", "d RMSE"), ("d_rmse_ci", "95% CI"), ("paired_n", "pai
 RESAMPLES = 1000
 
 
+CURVE_COLUMN = ("curve", "val RMSE by epoch")
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """``values`` as one row of block characters, low to high (downsampled to ``width``)."""
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return ""
+    if len(values) > width:
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[0] * len(values)
+    return "".join(SPARKS[round((v - low) / (high - low) * (len(SPARKS) - 1))] for v in values)
+
+
+def add_curves(rows: list[dict[str, Any]]) -> None:
+    """Fill ``curve``: each run's validation RMSE per epoch from history.csv (train RMSE
+    when the run had no validation part), as a sparkline, and ``curve_values``."""
+    for row in rows:
+        path = Path(row["path"]) / "history.csv"
+        values: list[float] = []
+        if path.is_file():
+            with path.open(newline="") as f:
+                for record in csv.DictReader(f):
+                    text = record.get("val_rmse") or record.get("rmse") or ""
+                    try:
+                        values.append(float(text))
+                    except ValueError:
+                        continue
+        row["curve_values"] = values
+        row["curve"] = sparkline(values) or None
+
+
+def with_curves(columns: list[tuple[str, str]] = COLUMNS) -> list[tuple[str, str]]:
+    """``columns`` with the learning-curve column after best epoch."""
+    at = [k for k, _ in columns].index("best_epoch") + 1
+    return [*columns[:at], CURVE_COLUMN, *columns[at:]]
+
+
 def with_stats(columns: list[tuple[str, str]] = COLUMNS) -> list[tuple[str, str]]:
     """``columns`` with the paired-statistics columns after test MAE."""
     at = [k for k, _ in columns].index("test_mae") + 1
@@ -255,7 +296,15 @@ def render_table(
 
     table = Table(title="recexp compare", box=box.SIMPLE_HEAD)
     for key, title in columns:
-        numeric = key not in ("run", "dataset", "model", "embedding", "optimizer", "status")
+        numeric = key not in (
+            "run",
+            "dataset",
+            "model",
+            "embedding",
+            "optimizer",
+            "status",
+            "curve",
+        )
         table.add_column(title, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
         style = (

@@ -214,3 +214,29 @@ def test_cli_stats_and_unknown_reference(tmp_path: Path):
     result = runner.invoke(app, ["compare", str(a), "--stats", "--reference", "nope"])
     assert result.exit_code == 2
     assert "--reference: no such run among those given (got 'nope')" in result.output
+
+
+def test_sparkline_by_hand():
+    from recexp.compare import sparkline
+
+    assert sparkline([1.0, 0.5, 0.0]) == "█▅▁"  # 0.5 of 7 steps = 3.5, rounds to 4: ▅
+    assert sparkline([2.0, 2.0]) == "▁▁"
+    assert sparkline([float("nan"), 1.0, 0.0]) == "█▁"
+    assert sparkline([]) == ""
+    assert len(sparkline([float(i) for i in range(100)], width=10)) == 10
+
+
+def test_curves_column_reads_history(tmp_path: Path):
+    from recexp.compare import add_curves, with_curves
+
+    run = fake_run(tmp_path, "mf", 0.9)
+    (run / "history.csv").write_text(
+        "epoch,loss,rmse,val_rmse\n1,1.2,1.1,1.0\n2,0.9,0.95,0.0\n3,0.8,0.9,0.25\n"
+    )
+    bare = fake_run(tmp_path, "bare", 0.95)
+    rows, _ = collect([run, bare])
+    add_curves(rows)
+    assert rows[0]["curve_values"] == [1.0, 0.0, 0.25] and rows[0]["curve"] == "█▁▃"
+    assert rows[1]["curve"] is None
+    md = render_markdown(rows, with_curves())
+    assert "| best epoch | val RMSE by epoch | val RMSE |" in md and "| █▁▃ |" in md
