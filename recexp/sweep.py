@@ -64,6 +64,7 @@ def as_overrides(trial: dict[str, Any]) -> list[str]:
 
 
 def has_validation(config: ExperimentConfig) -> bool:
+    """Whether the spec's split keeps a validation part to select on."""
     split = config.dataset.split
     return bool(getattr(split, "validation_split", None) or getattr(split, "val", 0))
 
