@@ -278,7 +278,17 @@ def summary(spec: SpecArg, set_: SetOption = None) -> None:
         print(
             f"  {table['name']}: {table['strategy']}, vocabulary {table['vocabulary']:,}, "
             f"params {table['parameters']:,}, compression {table['compression'] or 0:.2f}x"
+            + _blocks(table)
         )
+
+
+def _blocks(table: dict[str, object]) -> str:
+    """``; blocks 100/843 ids x 32/16 wide in 100/114 rows`` for mixed-dim tables."""
+    sizes, dims, rows = (table.get(k) for k in ("block_sizes", "block_dims", "block_rows"))
+    if not (isinstance(sizes, list) and isinstance(dims, list) and isinstance(rows, list)):
+        return ""
+    text = f"; blocks {'/'.join(map(str, sizes))} ids x {'/'.join(map(str, dims))} wide"
+    return text + f" in {'/'.join(map(str, rows))} rows"
 
 
 @app.command("list")

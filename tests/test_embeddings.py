@@ -218,6 +218,11 @@ def test_mixed_dim_quotient_remainder_block_by_hand():
     ids = keras.Input(shape=(1,), dtype="int32")
     (entry,) = embedding_report(keras.Model(ids, layer(ids)))
     assert entry["block_buckets"] == [0, 3] and entry["parameters"] == 68
+    assert entry["block_rows"] == [2, 5]  # 2 plain rows; 2 quotient + 3 remainder rows
+
+    from recexp.cli import _blocks
+
+    assert _blocks(entry) == "; blocks 2/6 ids x 8/4 wide in 2/5 rows"
 
 
 def test_mixed_dim_keras_io_sizing_adds_spare_rows_and_biases():
@@ -471,6 +476,7 @@ def test_seed_002_parameter_counts_and_report():
     }
     movie = report["item_embedding"]
     assert movie["block_sizes"] == [400, 1300, 2006] and movie["block_dims"] == [64, 32, 16]
+    assert movie["block_rows"] == [401, 1301, 2007]  # keras-io's spare row per block
     # (401 x 64) + (1301 x 32 + 32 x 64 + 64) + (2007 x 16 + 16 x 64 + 64)
     assert movie["parameters"] == 102_608 and movie["bytes"] == 4 * 102_608
     assert movie["rows"] == 3709

@@ -27,8 +27,8 @@ def embedding_report(model: Any) -> list[dict[str, Any]]:
     stored), ``dim`` (output size), ``parameters``, ``bytes`` (as stored, 4 per float32)
     and ``compression``: the parameters a full ``vocabulary x dim`` table would take,
     divided by ``parameters``. Hashing tables add ``colliding_ids`` and ``bins_used``;
-    mixed-dimension tables add ``block_sizes`` and ``block_dims`` (and ``block_buckets``
-    when some block is stored with the quotient-remainder trick). Tables whose layer is
+    mixed-dimension tables add ``block_sizes``, ``block_dims``, ``block_rows`` (and
+    ``block_buckets`` when some block is stored with the quotient-remainder trick). Tables whose layer is
     not built yet report 0 parameters and bytes and a ``compression`` of ``None``.
     """
     import keras
@@ -55,6 +55,7 @@ def embedding_report(model: Any) -> list[dict[str, Any]]:
             if hasattr(layer, "block_sizes"):
                 entry["block_sizes"] = list(layer.block_sizes)
                 entry["block_dims"] = list(layer.block_dims)
+                entry["block_rows"] = list(layer.block_rows)
                 if any(getattr(layer, "block_buckets", None) or []):
                     entry["block_buckets"] = list(layer.block_buckets)
         else:

@@ -139,7 +139,12 @@ class MixedDimensionEmbedding(keras.layers.Layer):
     @property
     def rows(self) -> int:
         """Rows stored in all block tables together (quotient and remainder rows counted)."""
-        return sum(self._stored_rows(k) for k in range(len(self.block_dims)))
+        return sum(self.block_rows)
+
+    @property
+    def block_rows(self) -> list[int]:
+        """Rows stored for each block (quotient and remainder rows for a QR block)."""
+        return [self._stored_rows(k) for k in range(len(self.block_dims))]
 
     def _table_rows(self, k: int) -> int:
         """Rows block ``k`` addresses: one per id (plus the spare row)."""
