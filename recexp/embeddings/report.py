@@ -28,8 +28,9 @@ def embedding_report(model: Any) -> list[dict[str, Any]]:
     and ``compression``: the parameters a full ``vocabulary x dim`` table would take,
     divided by ``parameters``. Hashing tables add ``colliding_ids`` and ``bins_used``;
     mixed-dimension tables add ``block_sizes``, ``block_dims``, ``block_rows`` (and
-    ``block_buckets`` when some block is stored with the quotient-remainder trick). Tables whose layer is
-    not built yet report 0 parameters and bytes and a ``compression`` of ``None``.
+    ``block_buckets`` when some block is stored with the quotient-remainder trick).
+    Tables whose layer is not built yet report 0 parameters and bytes and a
+    ``compression`` of ``None``.
     """
     import keras
 
