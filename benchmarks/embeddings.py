@@ -1,6 +1,6 @@
 """Benchmark: embedding strategies (full, quotient-remainder, mixed-dim, hashing) on MF and NeuMF.
 
-    python -m benchmarks.embeddings                 # from the repo root; ~17 min on 2 cores (with the seed repeats)
+    python -m benchmarks.embeddings                 # from the repo root; ~17 min on 2 cores
     python -m benchmarks.embeddings --only qr md    # settings whose key contains qr or md
     python -m benchmarks.embeddings --datasets ml100k --families mf --no-write
 
