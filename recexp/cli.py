@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -15,6 +17,7 @@ import typer
 
 from recexp import __version__
 from recexp.data.cli import app as data_app
+from recexp.errors import RecexpError, one_line_errors
 
 app = typer.Typer(
     name="recexp",
@@ -37,12 +40,10 @@ SetOption = Annotated[
 SpecArg = Annotated[Path, typer.Argument(help="YAML spec file.", show_default=False)]
 
 
-def _fail(error: Exception) -> NoReturn:
-    from recexp.errors import RecexpError
-
-    line = error.line() if isinstance(error, RecexpError) else str(error)
-    print(line, file=sys.stderr)
-    raise typer.Exit(getattr(error, "exit_code", 2))
+def _fail(error: RecexpError) -> NoReturn:
+    """Report ``error`` as one line on stderr and exit with its code."""
+    print(error.line(), file=sys.stderr)
+    raise typer.Exit(error.exit_code)
 
 
 def _seed_list(text: str) -> list[int]:
@@ -54,6 +55,17 @@ def _seed_list(text: str) -> list[int]:
         raise ConfigError(
             "seeds are integers separated by commas", key="--seeds", got=text
         ) from None
+
+
+@contextmanager
+def _exit_on_interrupt() -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) ends a training command with "interrupted" and exit code 130;
+    the run directories already say so in their status.json."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
 
 
 def _version(value: bool) -> None:
@@ -100,9 +112,8 @@ def train(
       recexp train configs/mf.yaml --seeds 42,1,2,3
     """
     from recexp.config import load_spec
-    from recexp.errors import RecexpError
 
-    try:
+    with one_line_errors(str(spec)), _exit_on_interrupt():
         config = load_spec(spec, set_)
         from recexp.experiment import run_cross_validation, run_experiment
 
@@ -114,11 +125,6 @@ def train(
             run_cross_validation(config, runs_dir, quiet=quiet)
         else:
             run_experiment(config, runs_dir, quiet=quiet)
-    except RecexpError as e:
-        _fail(e.with_file(str(spec)) if e.file is None else e)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
 
 
 @app.command()
@@ -150,18 +156,10 @@ def sweep(
 
       recexp sweep configs/mf.yaml --grid model.l2=0.03,0.05,0.1 --grid model.dim=[16, 32]
     """
-    from recexp.errors import RecexpError
-    from recexp.sweep import parse_grid
+    from recexp.sweep import parse_grid, run_sweep
 
-    try:
-        from recexp.sweep import run_sweep
-
+    with one_line_errors(str(spec)), _exit_on_interrupt():
         run_sweep(spec, parse_grid(grid), set_, runs_dir, quiet=quiet)
-    except RecexpError as e:
-        _fail(e.with_file(str(spec)) if e.file is None else e)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
 
 
 @app.command()
@@ -189,16 +187,14 @@ def recommend(
 
       recexp recommend runs/20261125T153829Z-mf --user 42 --top 5 --min-ratings 20
     """
-    from recexp.errors import ConfigError, RecexpError
+    from recexp.errors import ConfigError
 
     if format_ not in ("table", "csv", "json"):
         _fail(ConfigError("expected table, csv or json", key="--format", got=format_))
-    try:
+    with one_line_errors():
         from recexp.recommend import recommend as top_items
 
         result = top_items(run, user, top, include_rated, min_ratings)
-    except RecexpError as e:
-        _fail(e)
     table = result.table
     if format_ == "csv":
         print(table.to_csv(index=False), end="")
@@ -235,12 +231,9 @@ def validate(spec: SpecArg, set_: SetOption = None) -> None:
     import yaml
 
     from recexp.config import load_spec
-    from recexp.errors import RecexpError
 
-    try:
+    with one_line_errors():
         config = load_spec(spec, set_)
-    except RecexpError as e:
-        _fail(e)
     print(yaml.safe_dump(config.resolved(), sort_keys=False), end="")
 
 
@@ -253,9 +246,8 @@ def summary(spec: SpecArg, set_: SetOption = None) -> None:
       recexp summary configs/neumf.yaml
     """
     from recexp.config import load_spec
-    from recexp.errors import RecexpError
 
-    try:
+    with one_line_errors(str(spec)):
         config = load_spec(spec, set_)
         from recexp.tfinit import import_tensorflow
 
@@ -266,8 +258,6 @@ def summary(spec: SpecArg, set_: SetOption = None) -> None:
 
         data = prepare(config.dataset, config.seed)
         text, info = summary_tables(build_model(config, data))
-    except RecexpError as e:
-        _fail(e.with_file(str(spec)) if e.file is None else e)
     print(text)
     print(f"vocabulary: {data.n_users:,} users x {data.n_items:,} items")
     print(

@@ -6,6 +6,9 @@ the CLI prints it to stderr and exits with :attr:`RecexpError.exit_code`.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _MISSING = object()
@@ -67,3 +70,17 @@ def format_value(value: Any) -> str:
         return repr(value)
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+@contextmanager
+def one_line_errors(file: str | None = None) -> Iterator[None]:
+    """For command-line entry points: a :class:`RecexpError` raised inside is printed as its
+    one line on stderr (attributed to ``file`` when it names none) and exits with its
+    :attr:`~RecexpError.exit_code`, without a traceback."""
+    try:
+        yield
+    except RecexpError as error:
+        if file is not None:
+            error = error.with_file(file)
+        print(error.line(), file=sys.stderr)
+        raise SystemExit(error.exit_code) from None

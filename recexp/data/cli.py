@@ -5,12 +5,12 @@ Each command imports what it needs when it runs, so mounting this app costs noth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+from recexp.errors import one_line_errors
 
 if TYPE_CHECKING:
     from recexp.data.base import DatasetOptions
@@ -20,18 +20,6 @@ app = typer.Typer(
     help="Datasets: list them, fetch them into the cache, inspect them, add downloaded files.",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def _one_line_errors() -> Iterator[None]:
-    """A RecexpError becomes its one line on stderr and its exit code."""
-    from recexp.errors import RecexpError
-
-    try:
-        yield
-    except RecexpError as error:
-        typer.echo(error.line(), err=True)
-        raise typer.Exit(error.exit_code) from None
 
 
 def _size(n: float) -> str:
@@ -81,7 +69,7 @@ def fetch(
     from recexp.data.download import ARCHIVES, DATASET_ARCHIVES, cached, download
     from recexp.errors import ConfigError
 
-    with _one_line_errors():
+    with one_line_errors():
         DATASETS.get(name, key="name")
         if name not in DATASET_ARCHIVES:
             raise ConfigError("this dataset has nothing to download", key="name", got=name)
@@ -166,7 +154,7 @@ def info(
 
     from recexp.data.pipeline import load_ratings, prepare
 
-    with _one_line_errors():
+    with one_line_errors():
         options, seed = _options(target, path)
         ratings = load_ratings(options)
         summary = summarize(ratings)
@@ -191,7 +179,7 @@ def add(
     from recexp.data.download import ARCHIVES, DATASET_ARCHIVES, add, file_digest
     from recexp.errors import ConfigError, DataError
 
-    with _one_line_errors():
+    with one_line_errors():
         if name not in DATASET_ARCHIVES:
             known = ", ".join(sorted(DATASET_ARCHIVES))
             raise ConfigError(f"unknown dataset to add; expected one of: {known}", got=name)

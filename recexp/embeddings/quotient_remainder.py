@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
+from recexp.embeddings.mixed_dim import popularity_order
 from recexp.errors import ConfigError
 
 
@@ -125,8 +126,6 @@ def build_quotient_remainder(options: QuotientRemainderOptions, request: TableRe
     buckets, quotient_rows = resolve_buckets(options, request)
     ranks = None
     if options.order == "frequency":
-        from recexp.embeddings.mixed_dim import popularity_order
-
         ranks = np.empty(request.vocab, dtype=np.int64)
         ranks[popularity_order(request.counts, request.vocab)] = np.arange(request.vocab)
     return QuotientRemainderEmbedding(
