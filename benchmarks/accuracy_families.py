@@ -134,9 +134,8 @@ def run_surprise(split: str) -> dict[str, Any]:
     """Surprise SVDpp (its defaults: 20 factors, 20 epochs, lr 0.007, reg 0.02) on the same rows."""
     import numpy as np
     import pandas as pd
-    from surprise import SVDpp
     from surprise import Dataset as SDataset
-    from surprise import Reader
+    from surprise import Reader, SVDpp
 
     from recexp.data.pipeline import prepare
 
@@ -155,7 +154,9 @@ def run_surprise(split: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": "surprise-svdpp", "split": split, "seconds": wall}
     for name, part in (("val", data.val), ("test", data.test)):
         sub = frame.iloc[part.rows]
-        pred = np.array([algo.predict(u, i).est for u, i in zip(sub["user"], sub["item"])])
+        pred = np.array(
+            [algo.predict(u, i).est for u, i in zip(sub["user"], sub["item"], strict=True)]
+        )
         err = pred - sub["rating"].to_numpy()
         out[f"{name}_rmse"] = float(np.sqrt(np.mean(err**2)))
         out[f"{name}_mae"] = float(np.mean(np.abs(err)))
@@ -164,7 +165,10 @@ def run_surprise(split: str) -> dict[str, Any]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = "| run | split | best epoch | val RMSE | val MAE | test RMSE | test MAE | wall s | ratings/s |"
+    head = (
+        "| run | split | best epoch | val RMSE | val MAE | test RMSE | test MAE "
+        "| wall s | ratings/s |"
+    )
     lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(

@@ -43,7 +43,7 @@ class RatingVectors:
         n_items: int,
         by: Axis = "item",
     ) -> RatingVectors:
-        """Rows from (user, item, rating) codes; a repeated (user, item) pair keeps its last rating."""
+        """Rows from (user, item, rating) codes; a repeated (user, item) keeps its last rating."""
         user = np.asarray(user, np.int64)
         item = np.asarray(item, np.int64)
         if len(user) and (user.min() < 0 or item.min() < 0):
@@ -141,5 +141,9 @@ class RatingVectors:
         with np.load(path) as z:
             by = str(z["by"])
             return cls(
-                z["indptr"], z["indices"], z["values"], int(z["n_cols"]), "item" if by == "item" else "user"
+                z["indptr"],
+                z["indices"],
+                z["values"],
+                int(z["n_cols"]),
+                "item" if by == "item" else "user",
             )

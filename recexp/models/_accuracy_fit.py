@@ -110,7 +110,9 @@ class EpochLoop:
             set_state(self.best_state)
         self.result.train_seconds = self._train_seconds
         self.result.ratings_per_second = (
-            self.n_ratings * self._epochs_trained / self._train_seconds if self._train_seconds else 0.0
+            self.n_ratings * self._epochs_trained / self._train_seconds
+            if self._train_seconds
+            else 0.0
         )
         return self.result
 

@@ -33,7 +33,9 @@ class AutoRecOptions(ModelOptions):
     """AutoRec: ``h(r) = f(V g(W r + b) + c)`` trained on observed entries only."""
 
     family: Literal["autorec"] = "autorec"
-    kind: Literal["item", "user"] = Field("item", description="I-AutoRec (item vectors) or U-AutoRec")
+    kind: Literal["item", "user"] = Field(
+        "item", description="I-AutoRec (item vectors) or U-AutoRec"
+    )
     hidden: PositiveInt = Field(500, description="hidden units (the paper: 500)")
     hidden_activation: Literal["sigmoid", "linear", "relu", "tanh", "elu"] = "sigmoid"
     output_activation: Literal["linear", "sigmoid", "relu"] = Field(
@@ -82,7 +84,9 @@ class AutoRecRecommender(Recommender):
         o = self.options
         n_cols = self.n_users if o.kind == "item" else self.n_items
         x = keras.Input(shape=(n_cols,), name="rating_vector")
-        out = AutoRec(n_cols, o.hidden, o.hidden_activation, o.output_activation, o.l2, name="autorec")(x)
+        out = AutoRec(
+            n_cols, o.hidden, o.hidden_activation, o.output_activation, o.l2, name="autorec"
+        )(x)
         self.model = keras.Model(x, out, name=f"{o.kind[0]}_autorec")
 
     @property
@@ -140,7 +144,7 @@ class AutoRecRecommender(Recommender):
                     size = tf.cast(tf.shape(rows)[0], tf.float32)
                     loss = sq / size + layer.l2_penalty() / n_rows
                 grads = tape.gradient(loss, weights)
-                optimizer.apply_gradients(zip(grads, weights))
+                optimizer.apply_gradients(zip(grads, weights, strict=True))
                 total_loss += loss * size
                 total_sq += sq
                 total_n += tf.reduce_sum(mask)
@@ -152,7 +156,11 @@ class AutoRecRecommender(Recommender):
         def epoch(_: int) -> dict[str, float]:
             loss, rmse = run_epoch()
             lr = optimizer.learning_rate
-            return {"loss": float(loss), "rmse": float(rmse), "learning_rate": float(np.asarray(lr))}
+            return {
+                "loss": float(loss),
+                "rmse": float(rmse),
+                "learning_rate": float(np.asarray(lr)),
+            }
 
         def validate() -> tuple[float, float]:
             return errors(self.predict(data.val_user, data.val_item), data.val_rating, lo, hi)
@@ -214,7 +222,9 @@ class AutoRecRecommender(Recommender):
     def summary(self) -> ModelSummary:
         params = int(self.model.count_params()) if self.model is not None else 0
         o = self.options
-        text = f"{o.kind}-based AutoRec: {o.hidden} hidden ({o.hidden_activation}), {params:,} params"
+        text = (
+            f"{o.kind}-based AutoRec: {o.hidden} hidden ({o.hidden_activation}), {params:,} params"
+        )
         return ModelSummary(text, {"params": params, "kind": o.kind, "hidden": o.hidden})
 
 

@@ -80,8 +80,16 @@ class GLocalKRecommender(Recommender):
 
         o = self.options
         self.model = GLocalK(
-            self.n_users, self.n_items, o.n_hid, o.n_dim, o.n_layers, o.lambda_s, o.lambda_2,
-            o.gk_size, o.dot_scale, name="glocal_k",
+            self.n_users,
+            self.n_items,
+            o.n_hid,
+            o.n_dim,
+            o.n_layers,
+            o.lambda_s,
+            o.lambda_2,
+            o.gk_size,
+            o.dot_scale,
+            name="glocal_k",
         )
         self.model.build()
 
@@ -172,7 +180,7 @@ class GLocalKRecommender(Recommender):
 
         @tf.function
         def value_and_grad(flat: Any) -> Any:
-            for v, part, shape in zip(variables, tf.split(flat, sizes), shapes):
+            for v, part, shape in zip(variables, tf.split(flat, sizes), shapes, strict=True):
                 v.assign(tf.reshape(part, shape))
             with tf.GradientTape() as tape:
                 loss, sq = objective()
@@ -188,9 +196,15 @@ class GLocalKRecommender(Recommender):
 
         def epoch(_: int) -> dict[str, float]:
             x0 = np.concatenate([np.asarray(v).reshape(-1) for v in variables]).astype(np.float64)
-            res = minimize(fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": iters, "maxcor": 10})
+            res = minimize(
+                fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": iters, "maxcor": 10}
+            )
             fun(res.x)  # leave the variables at the returned point
-            return {"loss": last["loss"], "rmse": float(np.sqrt(last["sq"] / n_obs)), "learning_rate": np.nan}
+            return {
+                "loss": last["loss"],
+                "rmse": float(np.sqrt(last["sq"] / n_obs)),
+                "learning_rate": np.nan,
+            }
 
         return epoch
 
@@ -210,7 +224,9 @@ class GLocalKRecommender(Recommender):
                 for _ in tf.range(iters):
                     with tf.GradientTape() as tape:
                         loss, sq = objective()
-                    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+                    optimizer.apply_gradients(
+                        zip(tape.gradient(loss, variables), variables, strict=True)
+                    )
                 return loss, sq
 
             def epoch(_: int) -> dict[str, float]:

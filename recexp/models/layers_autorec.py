@@ -40,11 +40,15 @@ class AutoRec(keras.layers.Layer):
         self.encoder = self.add_weight(
             shape=(self.n_inputs, self.hidden), initializer="glorot_uniform", name="encoder"
         )
-        self.encoder_bias = self.add_weight(shape=(self.hidden,), initializer="zeros", name="encoder_bias")
+        self.encoder_bias = self.add_weight(
+            shape=(self.hidden,), initializer="zeros", name="encoder_bias"
+        )
         self.decoder = self.add_weight(
             shape=(self.hidden, self.n_inputs), initializer="glorot_uniform", name="decoder"
         )
-        self.decoder_bias = self.add_weight(shape=(self.n_inputs,), initializer="zeros", name="decoder_bias")
+        self.decoder_bias = self.add_weight(
+            shape=(self.n_inputs,), initializer="zeros", name="decoder_bias"
+        )
         self.built = True
 
     def encode(self, x: Any) -> Any:
@@ -54,7 +58,9 @@ class AutoRec(keras.layers.Layer):
         return self._f(ops.matmul(self.encode(x), self.decoder) + self.decoder_bias)
 
     def l2_penalty(self) -> Any:
-        return 0.5 * self.l2 * (ops.sum(ops.square(self.encoder)) + ops.sum(ops.square(self.decoder)))
+        return (
+            0.5 * self.l2 * (ops.sum(ops.square(self.encoder)) + ops.sum(ops.square(self.decoder)))
+        )
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (*input_shape[:-1], self.n_inputs)

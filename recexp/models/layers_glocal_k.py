@@ -43,7 +43,9 @@ class LocalKernelDense(keras.layers.Layer):
 
     def build(self, input_shape: Any) -> None:
         n_in = int(input_shape[-1])
-        self.kernel = self.add_weight(shape=(n_in, self.units), initializer="glorot_uniform", name="W")
+        self.kernel = self.add_weight(
+            shape=(n_in, self.units), initializer="glorot_uniform", name="W"
+        )
         small = keras.initializers.TruncatedNormal(stddev=1e-3)
         self.u = self.add_weight(shape=(n_in, 1, self.n_dim), initializer=small, name="u")
         self.v = self.add_weight(shape=(1, self.units, self.n_dim), initializer=small, name="v")
@@ -84,7 +86,9 @@ class GlobalKernel(keras.layers.Layer):
     scaled, as a (gk_size, gk_size) convolution kernel; :meth:`convolve` applies it to the
     rating matrix (SAME padding, ReLU), as the repo's ``global_conv``."""
 
-    def __init__(self, n_items: int, gk_size: int = 3, dot_scale: float = 1.0, **kwargs: Any) -> None:
+    def __init__(
+        self, n_items: int, gk_size: int = 3, dot_scale: float = 1.0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.n_items, self.gk_size, self.dot_scale = int(n_items), int(gk_size), float(dot_scale)
 
@@ -155,7 +159,9 @@ class GLocalK(keras.Model):
             LocalKernelDense(n_hid, n_dim, "sigmoid", lambda_s, lambda_2, name=f"local_{i}")
             for i in range(n_layers)
         ]
-        self.output_layer = LocalKernelDense(n_users, n_dim, "linear", lambda_s, lambda_2, name="local_out")
+        self.output_layer = LocalKernelDense(
+            n_users, n_dim, "linear", lambda_s, lambda_2, name="local_out"
+        )
         self.global_kernel = GlobalKernel(n_items, gk_size, dot_scale, name="global_kernel")
 
     def build(self, input_shape: Any = None) -> None:
@@ -183,7 +189,9 @@ class GLocalK(keras.Model):
         return self.fine(ratings)
 
     def local_variables(self) -> list[Any]:
-        return [w for layer in [*self.hidden_layers, self.output_layer] for w in layer.trainable_weights]
+        return [
+            w for layer in [*self.hidden_layers, self.output_layer] for w in layer.trainable_weights
+        ]
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.config_}

@@ -27,7 +27,12 @@ class ImplicitFeedback(keras.layers.Layer):
         self, n_users: int, n_items: int, dim: int, nnz: int, init_std: float = 0.1, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.n_users, self.n_items, self.dim, self.nnz = int(n_users), int(n_items), int(dim), int(nnz)
+        self.n_users, self.n_items, self.dim, self.nnz = (
+            int(n_users),
+            int(n_items),
+            int(dim),
+            int(nnz),
+        )
         self.init_std = float(init_std)
 
     def build(self, input_shape: Any = None) -> None:
@@ -37,7 +42,11 @@ class ImplicitFeedback(keras.layers.Layer):
             name="implicit_embedding",
         )
         self.indptr = self.add_weight(
-            shape=(self.n_users + 1,), dtype="int32", initializer="zeros", trainable=False, name="indptr"
+            shape=(self.n_users + 1,),
+            dtype="int32",
+            initializer="zeros",
+            trainable=False,
+            name="indptr",
         )
         self.indices = self.add_weight(
             shape=(self.nnz,), dtype="int32", initializer="zeros", trainable=False, name="indices"
@@ -84,7 +93,8 @@ class SVDpp(keras.Model):
 
     Inputs: ``{"user_input", "item_input"}`` int32 codes, shape (batch, 1) or (batch,).
     :meth:`penalty` is the per-rating L2 of the looked-up rows:
-    ``l2 (||p_u||^2 + ||q_i||^2) + implicit_l2 sum_{j in N(u)} ||y_j||^2 + bias_l2 (b_u^2 + b_i^2)``.
+    ``l2 (||p_u||^2 + ||q_i||^2) + implicit_l2 sum_{j in N(u)} ||y_j||^2``
+    ``+ bias_l2 (b_u^2 + b_i^2)``.
     """
 
     def __init__(
@@ -101,15 +111,28 @@ class SVDpp(keras.Model):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.n_users, self.n_items, self.dim, self.nnz = int(n_users), int(n_items), int(dim), int(nnz)
+        self.n_users, self.n_items, self.dim, self.nnz = (
+            int(n_users),
+            int(n_items),
+            int(dim),
+            int(nnz),
+        )
         self.global_mean = float(global_mean)
         self.l2, self.implicit_l2, self.bias_l2 = float(l2), float(implicit_l2), float(bias_l2)
         self.init_std = float(init_std)
         normal = keras.initializers.RandomNormal(stddev=init_std)
-        self.user_embedding = keras.layers.Embedding(n_users, dim, embeddings_initializer=normal, name="user_embedding")
-        self.item_embedding = keras.layers.Embedding(n_items, dim, embeddings_initializer=normal, name="item_embedding")
-        self.user_bias = keras.layers.Embedding(n_users, 1, embeddings_initializer="zeros", name="user_bias")
-        self.item_bias = keras.layers.Embedding(n_items, 1, embeddings_initializer="zeros", name="item_bias")
+        self.user_embedding = keras.layers.Embedding(
+            n_users, dim, embeddings_initializer=normal, name="user_embedding"
+        )
+        self.item_embedding = keras.layers.Embedding(
+            n_items, dim, embeddings_initializer=normal, name="item_embedding"
+        )
+        self.user_bias = keras.layers.Embedding(
+            n_users, 1, embeddings_initializer="zeros", name="user_bias"
+        )
+        self.item_bias = keras.layers.Embedding(
+            n_items, 1, embeddings_initializer="zeros", name="item_bias"
+        )
         self.implicit = ImplicitFeedback(n_users, n_items, dim, nnz, init_std, name="implicit")
 
     def build(self, input_shape: Any = None) -> None:

@@ -63,8 +63,16 @@ class SVDppRecommender(Recommender):
         o = self.options
         implicit_l2 = o.l2 if o.implicit_l2 is None else o.implicit_l2
         self.model = SVDpp(
-            self.n_users, self.n_items, o.dim, nnz, global_mean, o.l2, implicit_l2, o.bias_l2,
-            o.init_std, name="svdpp",
+            self.n_users,
+            self.n_items,
+            o.dim,
+            nnz,
+            global_mean,
+            o.l2,
+            implicit_l2,
+            o.bias_l2,
+            o.init_std,
+            name="svdpp",
         )
         self.model.build()
 
@@ -78,7 +86,9 @@ class SVDppRecommender(Recommender):
         o = self.options
         keras.utils.set_random_seed(data.seed)
         self.n_users, self.n_items = data.n_users, data.n_items
-        nu = RatingVectors.build(data.user, data.item, data.rating, data.n_users, data.n_items, by="user")
+        nu = RatingVectors.build(
+            data.user, data.item, data.rating, data.n_users, data.n_items, by="user"
+        )
         self._build(nu.nnz, float(np.mean(data.rating)) if len(data.rating) else 0.0)
         model = self.model
         model.implicit.set_neighbourhood(nu.indptr, nu.indices)
@@ -114,7 +124,7 @@ class SVDppRecommender(Recommender):
                     sq = tf.square(r - score)
                     loss = tf.reduce_mean(sq + penalty)
                 grads = tape.gradient(loss, weights)
-                optimizer.apply_gradients(zip(grads, weights))
+                optimizer.apply_gradients(zip(grads, weights, strict=True))
                 size = tf.cast(tf.shape(idx)[0], tf.float32)
                 total_loss += loss * size
                 total_sq += tf.reduce_sum(sq)
@@ -124,7 +134,11 @@ class SVDppRecommender(Recommender):
 
         def epoch(_: int) -> dict[str, float]:
             loss, rmse = run_epoch()
-            return {"loss": float(loss), "rmse": float(rmse), "learning_rate": current_lr(optimizer)}
+            return {
+                "loss": float(loss),
+                "rmse": float(rmse),
+                "learning_rate": current_lr(optimizer),
+            }
 
         def validate() -> tuple[float, float]:
             return errors(self.predict(data.val_user, data.val_item), data.val_rating, lo, hi)
@@ -182,9 +196,13 @@ class SVDppRecommender(Recommender):
         return self
 
     def summary(self) -> ModelSummary:
-        params = int(sum(np.prod(w.shape) for w in self.model.trainable_weights)) if self.model else 0
+        params = (
+            int(sum(np.prod(w.shape) for w in self.model.trainable_weights)) if self.model else 0
+        )
         o = self.options
-        return ModelSummary(f"SVD++ dim {o.dim}: {params:,} trainable params", {"params": params, "dim": o.dim})
+        return ModelSummary(
+            f"SVD++ dim {o.dim}: {params:,} trainable params", {"params": params, "dim": o.dim}
+        )
 
 
 @MODELS.register("svdpp", options=SVDppOptions, help="SVD++ with implicit feedback (Koren 2008)")

@@ -34,7 +34,9 @@ def test_in_graph_dense_rows_match_numpy() -> None:
     from recexp.data.rating_vectors import RatingVectors
 
     data = tiny_data()
-    v = RatingVectors.build(data.user, data.item, data.rating, data.n_users, data.n_items, by="item")
+    v = RatingVectors.build(
+        data.user, data.item, data.rating, data.n_users, data.n_items, by="item"
+    )
     rows = np.array([4, 0, 7], np.int64)
     csr = (tf.constant(v.indptr), tf.constant(v.indices), tf.constant(v.values))
     ratings, mask = _dense_rows(csr, tf.constant(rows), v.n_cols)
@@ -59,7 +61,15 @@ def test_fit_reduces_loss_and_reports_rows() -> None:
         tiny_data(max_epochs=4), [rows]
     )
     assert [r["epoch"] for r in rows.rows] == [1, 2, 3, 4]
-    assert set(rows.rows[0]) == {"epoch", "loss", "rmse", "val_rmse", "val_mae", "learning_rate", "seconds"}
+    assert set(rows.rows[0]) == {
+        "epoch",
+        "loss",
+        "rmse",
+        "val_rmse",
+        "val_mae",
+        "learning_rate",
+        "seconds",
+    }
     assert rows.rows[-1]["loss"] < rows.rows[0]["loss"]
     assert result.best_epoch is not None and result.ratings_per_second > 0
 

@@ -71,7 +71,7 @@ def test_fit_reduces_loss_and_save_reload_is_identical(tmp_path) -> None:  # typ
     user, item = np.arange(12), np.arange(12) % 9
     # same weights (checked exactly); predictions agree to float32 rounding (oneDNN kernels
     # may sum in another order in the reloaded graph)
-    for a, b in zip(rec.model.get_weights(), back.model.get_weights()):
+    for a, b in zip(rec.model.get_weights(), back.model.get_weights(), strict=True):
         assert np.array_equal(a, b)
     np.testing.assert_allclose(rec.predict(user, item), back.predict(user, item), rtol=1e-6)
 
