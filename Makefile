@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 
-.PHONY: install demo test lint format typecheck unit smoke bench bench-accuracy clean
+.PHONY: install demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families clean
 
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: install ## speed benchmark: seeds' plain Keras vs recexp, writes benchmar
 
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
 	$(BIN)/python -m benchmarks.accuracy
+
+bench-accuracy-families: install ## autorec, svdpp, glocal_k and Surprise SVD++ on ML-100K u1 (~25 min)
+	$(BIN)/pip install --quiet -e ".[accuracy]"
+	$(BIN)/python -m benchmarks.accuracy_families --json benchmarks/results/accuracy_families.json
 
 clean:
 	rm -rf $(VENV) $(SMOKE_RUNS) .pytest_cache .mypy_cache .ruff_cache

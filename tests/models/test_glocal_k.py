@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from recexp.models.glocal_k import GLocalKOptions, GLocalKRecommender
 from recexp.models.layers_glocal_k import GlobalKernel, GLocalK, LocalKernelDense, local_kernel
@@ -50,6 +51,7 @@ def test_global_kernel_shape_and_identity_convolution() -> None:
 
 
 def test_pretrain_then_finetune_reduces_loss_and_reloads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("scipy")  # L-BFGS-B: the accuracy extra
     rows = Rows()
     rec = GLocalKRecommender(GLocalKOptions(**SMALL, lambda_2=0.1))
     result = rec.fit(tiny_data(), [rows])
