@@ -27,7 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "configs" / "movielens-100k"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("RECEXP_DATA_DIR", ROOT.parent / "shared" / "data"))
 FAMILIES = ("autorec", "svdpp", "glocal_k")
 
 
