@@ -1,7 +1,7 @@
 """The accuracy families (autorec, svdpp, glocal_k) on MovieLens 100K, beside Surprise SVD++.
 
     python -m benchmarks.accuracy_families [--only autorec,svdpp] [--split u1|random]
-        [--set model.l2=30 ...] [--no-surprise] [--json OUT]
+        [--set model.l2=30 ...] [--no-surprise] [--refit] [--json OUT]
 
 Each family's tuned spec (``configs/movielens-100k/<family>_u1.yaml``) is loaded with
 recexp's own spec parser and data pipeline (``recexp.data.prepare``: the predefined u1
@@ -91,7 +91,40 @@ class Printer:
         )
 
 
-def run_family(family: str, split: str, overrides: list[str], verbose: bool) -> dict[str, Any]:
+def refit_data(config: Any, data: Any, best_epoch: int) -> tuple[Any, Any]:
+    """Train + known val rows, no validation, a fixed epoch count (the one chosen on val)."""
+    import numpy as np
+
+    from recexp.models._protocol_stub import TrainData
+
+    base = train_data(config, data)
+    model = config.model
+    training = config.training.model_copy(update={"early_stopping": None})
+    if model.family == "glocal_k":
+        fine = max(best_epoch - model.pre_epochs, 1)
+        model = model.model_copy(update={"fine_epochs": fine})
+    else:
+        training = training.model_copy(update={"max_epochs": best_epoch})
+    empty_i, empty_f = np.empty(0, np.int32), np.empty(0, np.float32)
+    merged = TrainData(
+        user=np.concatenate([base.user, base.val_user]),
+        item=np.concatenate([base.item, base.val_item]),
+        rating=np.concatenate([base.rating, base.val_rating]),
+        val_user=empty_i,
+        val_item=empty_i,
+        val_rating=empty_f,
+        n_users=base.n_users,
+        n_items=base.n_items,
+        options=training,
+        optimizer=base.optimizer,
+        seed=base.seed,
+    )
+    return merged, model
+
+
+def run_family(
+    family: str, split: str, overrides: list[str], verbose: bool, refit: bool = False
+) -> dict[str, Any]:
     from recexp.data.pipeline import prepare
     from recexp.models import MODELS, BuildContext
 
@@ -112,8 +145,17 @@ def run_family(family: str, split: str, overrides: list[str], verbose: bool) -> 
     result = model.fit(train_data(config, data), [Printer()] if verbose else [])
     wall = time.perf_counter() - t0
     val, test = scores(model, data, data.val), scores(model, data, data.test)
+    name = config.name
+    if refit and result.best_epoch:
+        merged, options = refit_data(config, data, result.best_epoch)
+        model = MODELS.get(family).fn(options, ctx)
+        t1 = time.perf_counter()
+        result = model.fit(merged, [Printer()] if verbose else [])
+        wall += time.perf_counter() - t1
+        test = scores(model, data, data.test)
+        name += " (refit on train+val)"
     return {
-        "name": config.name,
+        "name": name,
         "split": split,
         "model": config.model.model_dump(),
         "best_epoch": result.best_epoch,
@@ -185,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=["u1", "random"], default="u1")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("--no-surprise", action="store_true")
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="after selecting the epoch on val, train again on train+val for that many epochs",
+    )
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -196,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for family in [f for f in args.only.split(",") if f]:
         print(f"== {family} ({args.split})", flush=True)
-        rows.append(run_family(family, args.split, args.overrides, not args.quiet))
+        rows.append(run_family(family, args.split, args.overrides, not args.quiet, args.refit))
         print(table(rows[-1:]), flush=True)
     if not args.no_surprise:
         try:
