@@ -19,9 +19,9 @@ from recexp.data.base import DATASETS, DatasetOptions
 from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
 from recexp.errors import _MISSING, ConfigError
 from recexp.models import MODELS, ModelOptions
-from recexp.optim import OPTIMIZERS, OptimizerOptions
 from recexp.registry import Registry
 from recexp.schema import Options
+from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
 def _union(registry: Registry[Any], tag: str) -> Any:

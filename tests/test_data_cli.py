@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recexp.data import download
-from recexp.data.cli import app
+from recexp.cli.data import app
 
 U_DATA = "1\t1\t5\t874965758\n1\t2\t3\t876893171\n2\t1\t4\t878542960\n"
 runner = CliRunner()

@@ -220,7 +220,7 @@ def test_mixed_dim_quotient_remainder_block_by_hand():
     assert entry["block_buckets"] == [0, 3] and entry["parameters"] == 68
     assert entry["block_rows"] == [2, 5]  # 2 plain rows; 2 quotient + 3 remainder rows
 
-    from recexp.cli import _blocks
+    from recexp.cli.inspect import _blocks
 
     assert _blocks(entry) == "; blocks 2/6 ids x 8/4 wide in 2/5 rows"
 

@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from recexp.optimizers_sparse import (  # noqa: E402
+from recexp.training.sparse_optimizers import (  # noqa: E402
     LazyAdam,
     SparseAdagrad,
     deduplicate_indexed_slices,

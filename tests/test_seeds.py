@@ -13,8 +13,7 @@ import pytest
 
 from recexp.config import load_spec
 from recexp.data import prepare
-from recexp.experiment import summary_tables
-from recexp.training import build_model
+from recexp.models.build import build_recommender
 
 SEEDS = Path(__file__).resolve().parents[1] / "configs" / "seeds"
 
@@ -46,7 +45,7 @@ def test_seed_parameter_counts(spec: str, shape: tuple, total: int, trainable: i
     config = load_spec(SEEDS / spec, [shaped_like(*shape)])
     data = prepare(config.dataset, config.seed)
     assert (data.n_users, data.n_items) == shape[:2]
-    _, info = summary_tables(build_model(config, data))
+    info = build_recommender(config, data).summary().as_dict()
     assert info["params"] == total
     assert info["trainable_params"] == trainable
 
@@ -55,7 +54,7 @@ def test_seed002_compression_is_reported():
     config = load_spec(
         SEEDS / "seed002_memory_efficient_ml1m.yaml", [shaped_like(6_040, 3_706, 200_000)]
     )
-    _, info = summary_tables(build_model(config, prepare(config.dataset, config.seed)))
+    info = build_recommender(config, prepare(config.dataset, config.seed)).summary().as_dict()
     strategies = {t["name"]: t["strategy"] for t in info["embeddings"]}
     assert sorted(strategies.values()) == ["mixed_dim", "quotient_remainder"]
     assert 623_744 / info["embedding_params"] == pytest.approx(5.29, abs=0.01)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from recexp.tfinit import NOISE, filtered_stderr
+from recexp.training.tf_start import NOISE, filtered_stderr
 
 ROOT = Path(__file__).resolve().parents[1]
 

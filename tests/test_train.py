@@ -25,6 +25,7 @@ RUN_FILES = {
     "metrics.json",
     "predictions.parquet",
     "model.keras",
+    "recommender.json",
     "env.json",
     "status.json",
 }
@@ -99,23 +100,38 @@ def test_nan_loss_fails_the_run(tiny_spec: Path, tmp_path: Path):
     assert status["status"] == "failed" and "NaN" in status["error"]
 
 
-def test_interrupt_keeps_history_and_best_weights(tiny_spec: Path, tmp_path: Path, monkeypatch):
-    from recexp import training
+def test_interrupt_keeps_history_and_best_weights(tiny_spec: Path, tmp_path: Path):
+    class InterruptAfterFirstEpoch:
+        def on_epoch(self, row):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt
 
-    calls = {"n": 0}
-    original = training.EpochLog.on_epoch_end
-
-    def interrupt_after_first(self, epoch, logs=None):  # type: ignore[no-untyped-def]
-        original(self, epoch, logs)
-        calls["n"] += 1
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(training.EpochLog, "on_epoch_end", interrupt_after_first)
-    run = run_experiment(load_spec(tiny_spec), tmp_path / "runs", quiet=True)
-    status = json.loads((run.path / "status.json").read_text())
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(
+            load_spec(tiny_spec),
+            tmp_path / "runs",
+            quiet=True,
+            listeners=[InterruptAfterFirstEpoch()],
+        )
+    (run,) = (tmp_path / "runs").iterdir()
+    status = json.loads((run / "status.json").read_text())
     assert status["status"] == "interrupted"
+    assert len(pd.read_csv(run / "history.csv")) == 1
+    assert (run / "model.keras").exists() and (run / "metrics.json").exists()
+
+
+def test_a_listener_can_stop_training_as_pruned(tiny_spec: Path, tmp_path: Path):
+    from recexp.training import StopTraining
+
+    class PruneAfterFirstEpoch:
+        def on_epoch(self, row):  # type: ignore[no-untyped-def]
+            raise StopTraining("pruned by the test")
+
+    config = load_spec(tiny_spec, ["training.max_epochs=3"])
+    run = run_experiment(config, tmp_path / "runs", quiet=True, listeners=[PruneAfterFirstEpoch()])
+    status = json.loads((run.path / "status.json").read_text())
+    assert status["status"] == "pruned" and status["reason"] == "pruned by the test"
     assert len(pd.read_csv(run.path / "history.csv")) == 1
-    assert (run.path / "model.keras").exists()
+    assert run.metrics().pruned == "pruned by the test" and run.metrics().epochs_run == 1
 
 
 def test_resolved_spec_gives_the_same_numbers(tiny_run: Path, tmp_path: Path):
@@ -128,10 +144,10 @@ def test_resolved_spec_gives_the_same_numbers(tiny_run: Path, tmp_path: Path):
 
 def test_kfold_parent_run_aggregates_folds(tiny_spec: Path, tmp_path: Path):
     from recexp.compare import collect, render_markdown
-    from recexp.experiment import run_cross_validation
+    from recexp.parents import run_folds
 
     config = load_spec(tiny_spec, ["dataset.split.folds=3", "training.max_epochs=1"])
-    parent = run_cross_validation(config, tmp_path / "runs", quiet=True)
+    parent = run_folds(config, tmp_path / "runs", quiet=True)
     metrics = json.loads((parent.path / "metrics.json").read_text())
     folds = sorted((parent.path / "folds").iterdir())
     assert len(folds) == 3 and metrics["folds"] == 3
@@ -186,7 +202,7 @@ def test_no_validation_part_writes_strict_json(tiny_spec: Path, tmp_path: Path):
 )
 def test_embedding_label_names_qr_blocks(user, item, label):
     from recexp.config import validate
-    from recexp.experiment import _embedding_label
+    from recexp.run_facts import embedding_label as _embedding_label
 
     config = validate(
         {"name": "t", "model": {"family": "mf"}, "embedding": {"user": user, "item": item}}
@@ -200,11 +216,14 @@ def test_embedding_label_names_qr_blocks(user, item, label):
 )
 def test_warning_when_no_better_than_biases(family, test_rmse, warns):
     from recexp.config import validate
-    from recexp.experiment import no_better_than_biases
+    from recexp.evaluation import no_better_than_biases
+    from recexp.run_metrics import Metrics
 
     config = validate({"name": "t", "model": {"family": family}})
-    metrics = {"test": {"rmse": test_rmse}, "baselines": {"biases_test_rmse": 0.9362}}
-    warning = no_better_than_biases(config, metrics)
+    metrics = Metrics.parse(
+        {"test": {"rmse": test_rmse}, "baselines": {"biases_test_rmse": 0.9362}}
+    )
+    warning = no_better_than_biases(config.model.family, metrics)
     assert (warning is not None) == warns
     if warns:
         assert warning == (
@@ -215,11 +234,11 @@ def test_warning_when_no_better_than_biases(family, test_rmse, warns):
 
 @pytest.mark.usefixtures("interrupt_after_first_epoch")
 def test_interrupt_stops_the_remaining_folds(tiny_spec: Path, tmp_path: Path):
-    from recexp.experiment import run_cross_validation
+    from recexp.parents import run_folds
 
     config = load_spec(tiny_spec, ["dataset.split.folds=3"])
     with pytest.raises(KeyboardInterrupt):
-        run_cross_validation(config, tmp_path / "runs", quiet=True)
+        run_folds(config, tmp_path / "runs", quiet=True)
     (parent,) = (tmp_path / "runs").iterdir()
     status = json.loads((parent / "status.json").read_text())
     assert status["status"] == "interrupted" and status["folds_completed"] == 0
@@ -227,7 +246,7 @@ def test_interrupt_stops_the_remaining_folds(tiny_spec: Path, tmp_path: Path):
 
 
 def test_repeat_seeds_parent_run(tiny_spec: Path, tmp_path: Path):
-    from recexp.experiment import run_seeds
+    from recexp.parents import run_seeds
 
     config = load_spec(tiny_spec, ["training.max_epochs=1"])
     parent = run_seeds(config, [5, 6], tmp_path / "runs", quiet=True)

@@ -1,18 +1,19 @@
-"""The compiled training engine: one TensorFlow graph call per epoch.
+"""The compiled training engine: epochs of Keras' own ``train_step`` in graph calls.
 
 ``model.fit`` on numpy arrays pays, per step, for a Python round trip, a data-adapter
 slice and a host-to-graph copy; on small recommender models that overhead is most of
 the step. This engine keeps the int32 codes and float32 ratings as tensors, shuffles
-indices inside the graph and runs every step of an epoch in one ``tf.function``
-(a ``tf.while_loop`` over ``model.train_step``, Keras' own step: the same loss,
-regularisation, optimizer and metrics as ``fit``). Validation predicts in large
-batches in graph mode. Callbacks (history, early stopping, display) are called at
-epoch boundaries exactly as ``fit`` would call them.
+indices inside the graph and runs the steps of an epoch in ``tf.function`` calls
+(a ``tf.while_loop`` over ``model.train_step``: the same loss, regularisation, optimizer
+and metrics as ``fit``), each about a quarter of a second long so that a signal is
+answered promptly. Validation predicts in large batches in graph mode. Callbacks
+(history, early stopping, display) are called at epoch boundaries as ``fit`` calls them.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import keras
@@ -21,7 +22,14 @@ import tensorflow as tf
 
 
 class CompiledEpochs:
-    """Runs whole epochs of ``model.train_step`` over in-memory arrays in one graph call."""
+    """Runs whole epochs of ``model.train_step`` over in-memory arrays, in graph calls of
+    bounded length.
+
+    One call runs a chunk of steps; the chunk is sized from the previous call's time to
+    about ``call_seconds``, so Ctrl-C and SIGTERM (answered by Python between calls) take
+    effect within about a second however long an epoch is. Chunking leaves the steps, their
+    order and so the numbers unchanged.
+    """
 
     def __init__(
         self,
@@ -31,6 +39,7 @@ class CompiledEpochs:
         batch_size: int,
         shuffle: bool = True,
         seed: int = 0,
+        call_seconds: float = 0.25,
     ) -> None:
         self.model = model
         self.n = len(y)
@@ -40,20 +49,31 @@ class CompiledEpochs:
         self.y = tf.constant(y.reshape(-1, 1).astype(np.float32))
         self.shuffle = shuffle
         self.seed = seed
+        self.call_seconds = call_seconds
+        self.chunk = max(1, min(self.steps, 65_536 // self.batch_size))
+        self.calls = 0
         self.epochs_run = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.order = tf.Variable(tf.range(self.n), trainable=False)
         first = {k: v[: self.batch_size] for k, v in x.items()}
         model._symbolic_build(data_batch=(first, y[: self.batch_size].reshape(-1, 1)))
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        self._epoch = tf.function(self._run_epoch, reduce_retracing=True)
+        self._new_order = tf.function(self._shuffle_rows)
+        self._run_steps = tf.function(self._steps_between, reduce_retracing=True)
 
-    def _run_epoch(self) -> Any:
-        n, bs = self.n, self.batch_size
+    def _shuffle_rows(self) -> Any:
         self.epochs_run.assign_add(1)
         seed = tf.stack([tf.constant(self.seed, tf.int64), self.epochs_run])
-        rows = tf.range(n)
-        order = tf.random.experimental.stateless_shuffle(rows, seed) if self.shuffle else rows
-        for step in tf.range(self.steps):
+        rows = tf.range(self.n)
+        self.order.assign(
+            tf.random.experimental.stateless_shuffle(rows, seed) if self.shuffle else rows
+        )
+        return tf.constant(0)
+
+    def _steps_between(self, first: Any, last: Any) -> Any:
+        n, bs = self.n, self.batch_size
+        order = tf.identity(self.order)
+        for step in tf.range(first, last):
             idx = order[step * bs : tf.minimum((step + 1) * bs, n)]
             batch = {k: tf.gather(v, idx) for k, v in self.x.items()}
             self.model.train_step((batch, tf.gather(self.y, idx)))
@@ -62,8 +82,23 @@ class CompiledEpochs:
     def run_epoch(self) -> dict[str, float]:
         """One pass over the data; returns the epoch's training logs (loss and metrics)."""
         self.model.reset_metrics()
-        self._epoch()
+        self._new_order()
+        step = 0
+        while step < self.steps:
+            last = min(step + self.chunk, self.steps)
+            start = time.perf_counter()
+            self._run_steps(tf.constant(step), tf.constant(last))
+            self._resize(last - step, time.perf_counter() - start)
+            step = last
         return {k: float(v) for k, v in self.model.get_metrics_result().items()}
+
+    def _resize(self, steps: int, seconds: float) -> None:
+        """The next chunk: as many steps as fit in ``call_seconds`` at this call's pace."""
+        self.calls += 1
+        if self.calls == 1 or seconds <= 0:  # the first call pays for tracing
+            return
+        wanted = steps * self.call_seconds / seconds
+        self.chunk = int(max(1, min(self.steps, round(wanted))))
 
 
 class GraphPredictor:

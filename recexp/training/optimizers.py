@@ -95,7 +95,7 @@ def make_adagrad(o: AdagradOptions) -> Any:
     "lazy_adam", options=AdamOptions, help="Adam that updates only the embedding rows in the batch"
 )
 def make_lazy_adam(o: AdamOptions) -> Any:
-    from recexp.optimizers_sparse import LazyAdam
+    from recexp.training.sparse_optimizers import LazyAdam
 
     return LazyAdam(beta_1=o.beta_1, beta_2=o.beta_2, epsilon=o.epsilon, **o.common())
 
@@ -104,7 +104,7 @@ def make_lazy_adam(o: AdamOptions) -> Any:
     "sparse_adagrad", options=AdagradOptions, help="Adagrad that updates only the rows in the batch"
 )
 def make_sparse_adagrad(o: AdagradOptions) -> Any:
-    from recexp.optimizers_sparse import SparseAdagrad
+    from recexp.training.sparse_optimizers import SparseAdagrad
 
     return SparseAdagrad(
         initial_accumulator_value=o.initial_accumulator_value, epsilon=o.epsilon, **o.common()

@@ -28,6 +28,7 @@ NOISE = (
     "Unable to register cuFFT factory",
     "Unable to register cuBLAS factory",
     "computation placer already registered",
+    "oneDNN custom operations are on",
 )
 
 
