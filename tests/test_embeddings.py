@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from recexp.embeddings import EMBEDDINGS, TableRequest
 from recexp.embeddings.full import FullOptions
-from recexp.embeddings.hashing import HashingOptions, collisions, hash_ids
+from recexp.embeddings.hashing import HashingOptions
+from recexp.embeddings.layers.hashing import collisions, hash_ids
 from recexp.embeddings.mixed_dim import (
     MixedDimOptions,
     alpha_power_dims,
