@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
+from recexp.embeddings.frequency import popularity_order
 from recexp.errors import ConfigError
 
 DEFAULT_ALPHA = 0.5
@@ -161,13 +162,6 @@ class MixedDimOptions(EmbeddingOptions):
                 f"(got qr_compression={self.qr_compression})"
             )
         return self
-
-
-def popularity_order(counts: np.ndarray | None, vocab: int) -> np.ndarray:
-    """Ids most rated first; ties (and a missing ``counts``) keep id order."""
-    if counts is None:
-        return np.arange(vocab)
-    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
 
 
 def equal_mass_sizes(counts: np.ndarray | None, vocab: int, num_blocks: int) -> list[int]:

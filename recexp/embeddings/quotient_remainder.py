@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
-from recexp.embeddings.mixed_dim import popularity_order
+from recexp.embeddings.frequency import popularity_order
 from recexp.errors import ConfigError
 
 
