@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from recexp.compare import COLUMNS, best_run
+from recexp.compare_rows import COLUMNS, best_run
 from recexp.runs import HISTORY, PREDICTIONS
 
 # --stats: each run's test RMSE against a reference run's, rating by rating

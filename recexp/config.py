@@ -269,3 +269,13 @@ def _path_in(data: Any, loc: tuple[Any, ...], missing: bool = False) -> list[str
             continue  # a union tag, or a member name below a leaf value
         path.append(str(part))
     return path
+
+
+def registries() -> dict[str, Registry[Any]]:
+    """The four registries a spec draws on, by the names ``recexp list`` knows them by."""
+    return {
+        "datasets": DATASETS,
+        "models": MODELS,
+        "embeddings": EMBEDDINGS,
+        "optimizers": OPTIMIZERS,
+    }

@@ -33,23 +33,6 @@ from recexp.signals import deferred_signals, sigterm_as_interrupt
 from recexp.training.events import EpochListener, FitResult, TrainData
 
 
-def train(
-    config: ExperimentConfig,
-    runs_root: str | Path = "runs",
-    quiet: bool = False,
-    seeds: list[int] | None = None,
-    listeners: Sequence[EpochListener] = (),
-) -> RunDir:
-    """``recexp train``: one run, or a parent run of k folds or of seeds."""
-    from recexp import parents
-
-    if seeds is not None:
-        return parents.run_seeds(config, seeds, runs_root, quiet)
-    if getattr(config.dataset.split, "folds", None):
-        return parents.run_folds(config, runs_root, quiet)
-    return run_experiment(config, runs_root, quiet=quiet, listeners=listeners)
-
-
 def run_experiment(
     config: ExperimentConfig,
     runs_root: str | Path = "runs",

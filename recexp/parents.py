@@ -10,6 +10,7 @@ completed, and stops the remaining ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,11 +23,29 @@ from recexp.display import Display
 from recexp.errors import ConfigError
 from recexp.run_metrics import Metrics
 from recexp.runs import CONFIG, RunDir
+from recexp.training.events import EpochListener
 
 IDENTITY = (
     "name", "dataset", "model", "embedding", "optimizer", "batch_size",
     "params", "embedding_params", "embedding_compression", "n_users", "n_items",
 )  # fmt: skip
+
+
+def train(
+    config: ExperimentConfig,
+    runs_root: str | Path = "runs",
+    quiet: bool = False,
+    seeds: list[int] | None = None,
+    listeners: Sequence[EpochListener] = (),
+) -> RunDir:
+    """``recexp train``: one run, or a parent run of k folds or of seeds."""
+    from recexp.experiment import run_experiment
+
+    if seeds is not None:
+        return run_seeds(config, seeds, runs_root, quiet)
+    if getattr(config.dataset.split, "folds", None):
+        return run_folds(config, runs_root, quiet)
+    return run_experiment(config, runs_root, quiet=quiet, listeners=listeners)
 
 
 class ParentRun:

@@ -145,18 +145,3 @@ def find(name: str, registries: dict[str, Registry[Any]]) -> list[tuple[Registry
         f"no registry or entry called {name!r}{hint}; registries: " + ", ".join(registries),
         key="list",
     )
-
-
-def all_registries() -> dict[str, Registry[Any]]:
-    """The four registries a spec draws on, by the name ``recexp list`` knows them by."""
-    from recexp.data import DATASETS
-    from recexp.embeddings import EMBEDDINGS
-    from recexp.models import MODELS
-    from recexp.training.optimizers import OPTIMIZERS
-
-    return {
-        "datasets": DATASETS,
-        "models": MODELS,
-        "embeddings": EMBEDDINGS,
-        "optimizers": OPTIMIZERS,
-    }

@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "recexp"
 MAX_MODULE_LINES = 300
@@ -235,10 +233,7 @@ def test_embedding_strategies_do_not_import_each_other():
 
 # --- sizes ----------------------------------------------------------------------------------
 
-UNTIL_REDESIGN = pytest.mark.xfail(strict=False, reason="until the redesign lands")
 
-
-@UNTIL_REDESIGN
 def test_no_module_over_300_lines():
     lengths = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
     long = [
@@ -265,7 +260,6 @@ def functions(name: str) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunct
             yield qualified, node
 
 
-@UNTIL_REDESIGN
 def test_no_function_over_60_lines():
     long = sorted(
         (node.end_lineno - node.lineno + 1, f"{where(name, node.lineno)} {qualified}()")
@@ -334,7 +328,6 @@ def test_the_model_kind_finder():
     assert not found("hasattr(error, 'file')")
 
 
-@UNTIL_REDESIGN
 def test_no_model_kind_test_outside_the_models_package():
     found = [
         line

@@ -92,7 +92,8 @@ def list_(
     from rich.table import Table
     from rich.text import Text
 
-    from recexp.registry import all_registries, find, option_rows
+    from recexp.config import registries as all_registries
+    from recexp.registry import find, option_rows
 
     registries = all_registries()
     console = Console()

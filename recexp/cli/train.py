@@ -50,7 +50,7 @@ def train(
     with one_line_errors(str(spec)), exit_on_interrupt():
         config = load_spec(spec, set_)
         seed_list = None if seeds is None else parse_seeds(seeds)
-        from recexp.experiment import train as run
+        from recexp.parents import train as run
 
         run(config, runs_dir, quiet=quiet, seeds=seed_list)
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from recexp.config import TrainingOptions
 from recexp.models.protocol import ModelSummary, Recommender
 from recexp.runs import MODEL_KERAS
 from recexp.training.events import EpochListener, FitResult, TrainData
 from recexp.training.optimizers import OptimizerOptions
+
+if TYPE_CHECKING:
+    from recexp.config import TrainingOptions
 
 PREDICT_BATCH = 65_536
 

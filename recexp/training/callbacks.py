@@ -6,14 +6,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from recexp.config import EarlyStopping
 from recexp.errors import ConfigError
 from recexp.training.events import EpochListener
+
+if TYPE_CHECKING:
+    from recexp.config import EarlyStopping
 
 METRIC_WORDS = ("acc", "auc", "ndcg", "recall")
 

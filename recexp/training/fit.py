@@ -10,17 +10,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from recexp.config import TrainingOptions
 from recexp.errors import TrainingError
 from recexp.training.callbacks import EarlyStop, EpochLog
 from recexp.training.events import EpochListener, FitResult, StopTraining, TrainData, error_logs
 from recexp.training.optimizers import OptimizerOptions, make_optimizer
 from recexp.training.schedules import LinearWarmup
+
+if TYPE_CHECKING:
+    from recexp.config import TrainingOptions
 
 LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
 
