@@ -48,3 +48,20 @@ def assert_save_reload_same(
     after = keras.ops.convert_to_numpy(reloaded(inputs))
     np.testing.assert_allclose(after, before, rtol=rtol, atol=atol, err_msg="after save/reload")
     return before
+
+
+def assert_recommender_round_trip(
+    model: Any, user: np.ndarray, item: np.ndarray, tmp_path: Path
+) -> np.ndarray:
+    """Save a Recommender into ``tmp_path``, load it back whatever its family, and assert
+    the same class and the very same predictions for ``(user, item)``."""
+    from recexp.models.protocol import Recommender
+
+    before = model.predict(user, item)
+    directory = Path(tmp_path) / "saved"
+    directory.mkdir()
+    model.save(directory)
+    reloaded = Recommender.load(directory)
+    assert type(reloaded) is type(model)
+    np.testing.assert_array_equal(reloaded.predict(user, item), before)
+    return before

@@ -17,7 +17,8 @@ from recexp.models.gmf import GMFOptions
 from recexp.models.mf import MFOptions
 from recexp.models.mlp import MLPOptions
 from recexp.models.neumf import NeuMFOptions
-from recexp.models.two_tower import TwoTowerOptions, retrieval_metrics
+from recexp.models.retrieval import retrieval_metrics
+from recexp.models.two_tower import TwoTowerOptions
 
 N_USERS, N_ITEMS = 12, 8
 
@@ -73,7 +74,9 @@ def context(
 
 
 def build(options, ctx: BuildContext):
-    return MODELS.get(options.family).fn(options, ctx)
+    """The family's Keras model (a family's own Recommender holds it as ``.model``)."""
+    built = MODELS.get(options.family).fn(options, ctx)
+    return getattr(built, "model", built)
 
 
 def test_registry_lists_every_family_without_importing_keras():

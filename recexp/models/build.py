@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from recexp.config import ExperimentConfig
+from recexp.config import ExperimentConfig, TrainingOptions
 from recexp.data.pipeline import Dataset
-from recexp.models.base import MODELS, BuildContext
+from recexp.models.base import MODELS, BuildContext, ModelOptions
 from recexp.models.protocol import Recommender
+from recexp.training.optimizers import OptimizerOptions
 
 
 def build_context(config: ExperimentConfig, data: Dataset) -> BuildContext:
@@ -43,14 +44,24 @@ def build_recommender(config: ExperimentConfig, data: Dataset) -> Recommender:
     import keras
 
     keras.utils.set_random_seed(config.seed)
-    built = MODELS.get(config.model.family, key="model.family").fn(
-        config.model, build_context(config, data)
-    )
+    ctx = build_context(config, data)
+    return make_recommender(config.model, ctx, config.training, config.optimizer, len(data.train))
+
+
+def make_recommender(
+    options: ModelOptions,
+    ctx: BuildContext,
+    training: TrainingOptions,
+    optimizer: OptimizerOptions,
+    n_train: int,
+) -> Recommender:
+    """A family's model behind the Recommender interface, ready to fit."""
+    built = MODELS.get(options.family, key="model.family").fn(options, ctx)
     if not isinstance(built, Recommender):
         from recexp.models.keras_model import KerasRecommender
 
         built = KerasRecommender(built)
-    built.prepare(config.training, config.optimizer, len(data.train))
+    built.prepare(training, optimizer, n_train)
     return built
 
 
