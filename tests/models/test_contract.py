@@ -15,8 +15,8 @@ from recexp.models.protocol import Recommender
 from recexp.training import TrainData
 from recexp.training.optimizers import OPTIMIZERS
 
-from .helpers import assert_recommender_round_trip
-from .test_models import CASES, N_ITEMS, N_USERS, context
+from ..helpers import assert_recommender_round_trip
+from .test_families import CASES, N_ITEMS, N_USERS, context
 
 STRATEGIES = {
     "full": {"strategy": "full"},

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from recexp.training.tf_start import NOISE, filtered_stderr
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_known_noise_is_dropped_and_other_lines_kept(capfd, monkeypatch):

@@ -96,7 +96,7 @@ def test_add_rejects_wrong_file(archive: Path, tmp_path: Path) -> None:
 
 
 def test_importing_the_app_does_not_import_pandas() -> None:
-    code = "import sys, recexp.data.cli; print('pandas' in sys.modules)"
+    code = "import sys, recexp.cli.data; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

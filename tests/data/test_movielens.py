@@ -13,7 +13,7 @@ from recexp.data.movielens import MovieLensOptions, load_movielens
 from recexp.data.pipeline import prepare
 from recexp.errors import ConfigError, DataError
 
-REAL = Path(__file__).parents[1] / ".." / "shared" / "data"
+REAL = Path(__file__).parents[2] / ".." / "shared" / "data"
 needs_real = pytest.mark.skipif(
     not (REAL / "ml-100k" / "u.data").is_file(), reason="shared/data/ml-100k is absent"
 )

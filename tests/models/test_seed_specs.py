@@ -15,7 +15,7 @@ from recexp.config import load_spec
 from recexp.data import prepare
 from recexp.models.build import build_recommender
 
-SEEDS = Path(__file__).resolve().parents[1] / "configs" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "configs" / "seeds"
 
 
 def shaped_like(n_users: int, n_items: int, n_ratings: int, scale: str = "") -> str:
