@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
+from recexp.schema import Initializer
 
 PRIME = 2**31 - 1  # ids are int32, so a * id + b < 2**62 fits int64
 _MASK64 = 2**64 - 1
@@ -62,7 +63,7 @@ class HashingOptions(EmbeddingOptions):
         None, description="rows of the table; default: half the vocabulary, rounded up"
     )
     salt: NonNegativeInt = Field(0, description="picks the hash function; change to reshuffle")
-    initializer: str = Field("uniform", description="any Keras initializer name")
+    initializer: Initializer = Field("uniform", description="any Keras initializer name")
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
 
