@@ -13,7 +13,7 @@ from recexp.data.base import DATASETS, DatasetOptions, FileDatasetOptions, Prede
 from recexp.data.encoding import IdEncoder
 from recexp.data.ratings import Ratings, RatingScale
 from recexp.data.splits import TEST, TRAIN, SplitIndex, split
-from recexp.errors import ConfigError
+from recexp.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,17 @@ def _make_transform(kind: str, scale: RatingScale, train: np.ndarray) -> RatingT
     return RatingTransform()
 
 
+def _check_parts(index: SplitIndex, rows: int, options: DatasetOptions) -> None:
+    """A split with no training or no test ratings is a one-line DataError, not a crash later."""
+    for name, part in (("training", index.train), ("test", index.test)):
+        if not len(part):
+            raise DataError(
+                f"the {options.split.strategy} split leaves no {name} ratings out of the "
+                f"{rows} loaded; use more ratings or change the split",
+                key="dataset.split",
+            )
+
+
 def prepare(options: DatasetOptions, seed: int) -> Dataset:
     """Load the dataset ``options`` names and turn it into encoded train / val / test parts."""
     ratings = load_ratings(options)
@@ -188,6 +199,7 @@ def prepare(options: DatasetOptions, seed: int) -> Dataset:
     ratings.frame = frame
     index = split(ratings, options.split, seed)
 
+    _check_parts(index, len(frame), options)
     train_frame = frame.iloc[index.train]
     users = IdEncoder.fit(train_frame["user"])
     items = IdEncoder.fit(train_frame["item"])
