@@ -18,21 +18,29 @@ from recexp.errors import ConfigError, DataError
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a split: codes (-1 for ids unseen in train), ratings in rating units."""
+    """One part of a split: codes (-1 for ids outside the vocabulary), ratings in rating units.
+
+    With ``dataset.vocabulary: all`` every id has a code, and ``trained`` marks the rows
+    whose user and item both have training ratings; with ``train`` (the default) those
+    are exactly the rows with both codes >= 0, and ``trained`` is None.
+    """
 
     user: np.ndarray
     item: np.ndarray
     rating: np.ndarray
     rows: np.ndarray
     true_score: np.ndarray | None = None
+    trained: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.rating)
 
     @property
     def known(self) -> np.ndarray:
-        """Rows whose user and item both have training ratings."""
-        return (self.user >= 0) & (self.item >= 0)
+        """Rows whose user and item both have training ratings (the model predicts these;
+        the rest get the fallback)."""
+        known = (self.user >= 0) & (self.item >= 0)
+        return known if self.trained is None else known & self.trained
 
 
 @dataclass(frozen=True)
@@ -201,20 +209,22 @@ def prepare(options: DatasetOptions, seed: int) -> Dataset:
 
     _check_parts(index, len(frame), options)
     train_frame = frame.iloc[index.train]
-    users = IdEncoder.fit(train_frame["user"])
-    items = IdEncoder.fit(train_frame["item"])
+    every = options.vocabulary == "all"
+    users = IdEncoder.fit((frame if every else train_frame)["user"])
+    items = IdEncoder.fit((frame if every else train_frame)["item"])
     has_truth = "true_score" in frame.columns
+    in_train_user = np.zeros(len(users) if every else 0, bool)
+    in_train_item = np.zeros(len(items) if every else 0, bool)
+    if every:
+        in_train_user[users.transform(train_frame["user"])] = True
+        in_train_item[items.transform(train_frame["item"])] = True
 
     def part(rows: np.ndarray) -> Part:
         sub = frame.iloc[rows]
         truth = sub["true_score"].to_numpy(np.float32) if has_truth else None
-        return Part(
-            users.transform(sub["user"]),
-            items.transform(sub["item"]),
-            sub["rating"].to_numpy(np.float32),
-            rows,
-            truth,
-        )
+        user, item = users.transform(sub["user"]), items.transform(sub["item"])
+        trained = in_train_user[user] & in_train_item[item] if every else None
+        return Part(user, item, sub["rating"].to_numpy(np.float32), rows, truth, trained)
 
     train, val, test = part(index.train), part(index.val), part(index.test)
     report = {
