@@ -109,9 +109,11 @@ def _size(n: float) -> str:
 
 def vocabulary_sizes(config: ExperimentConfig) -> tuple[int, int] | None:
     """``(n_users, n_items)`` when known before reading any data."""
+    from recexp.data.synthetic import SyntheticOptions
+
     dataset = config.dataset
-    if dataset.name == "synthetic":
-        return dataset.n_users, dataset.n_items  # type: ignore[attr-defined]
+    if isinstance(dataset, SyntheticOptions):
+        return dataset.n_users, dataset.n_items
     return KNOWN_SIZES.get(dataset.name)
 
 
@@ -127,15 +129,17 @@ def check_memory(
     memory = memory or machine_memory()
     if memory is None:
         return
-    if config.dataset.name == "synthetic":
-        need = estimate_synthetic_bytes(config.dataset)
+    from recexp.data.synthetic import SyntheticOptions
+
+    dataset = config.dataset
+    if isinstance(dataset, SyntheticOptions):
+        need = estimate_synthetic_bytes(dataset)
         if need > memory:
-            dataset = config.dataset
             raise ConfigError(
-                f"generating {dataset.n_users} x {dataset.n_items} synthetic ratings needs "  # type: ignore[attr-defined]
+                f"generating {dataset.n_users} x {dataset.n_items} synthetic ratings needs "
                 f"about {_size(need)}, more than this machine's {_size(memory)} of memory",
                 key="dataset.n_users",
-                got=dataset.n_users,  # type: ignore[attr-defined]
+                got=dataset.n_users,
             )
     if sizes is None:
         return

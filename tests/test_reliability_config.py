@@ -49,7 +49,9 @@ def test_duplicate_top_level_name(tmp_path: Path) -> None:
     spec.write_text(TINY + "name: other\n")
     code, err, runs = train(spec)
     assert code == 2 and not runs.exists()
-    assert one_line(err) == f"{spec}: name: duplicate key 'name' on lines 1 and 14; keep one of them"
+    assert (
+        one_line(err) == f"{spec}: name: duplicate key 'name' on lines 1 and 14; keep one of them"
+    )
 
 
 def test_duplicate_key_in_a_set_value(tiny_spec: Path) -> None:
@@ -62,7 +64,11 @@ def test_duplicate_key_in_a_set_value(tiny_spec: Path) -> None:
 
 def test_load_yaml_keeps_merge_keys_and_aliases() -> None:
     text = "base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\ny: *b\n"
-    assert load_yaml(text) == {"base": {"a": 1, "b": 2}, "x": {"a": 1, "b": 3}, "y": {"a": 1, "b": 2}}
+    assert load_yaml(text) == {
+        "base": {"a": 1, "b": 2},
+        "x": {"a": 1, "b": 3},
+        "y": {"a": 1, "b": 2},
+    }
     with pytest.raises(ConfigError, match=r"^items\.1\.k: duplicate key 'k' on lines 3 and 3"):
         load_yaml("items:\n- {k: 1}\n- {k: 1, k: 2}\n")
 
@@ -117,9 +123,7 @@ def test_unknown_mlp_activation(tiny_spec: Path) -> None:
     assert "relu" in line
 
 
-def test_huge_dim_refused_before_building(
-    tiny_spec: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_huge_dim_refused_before_building(tiny_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory, "machine_memory", lambda: 16 * 2**30)
     code, err, runs = train(tiny_spec, "--set", "model.dim=1000000000")
     assert code == 2 and not runs.exists()
@@ -167,3 +171,12 @@ def test_keras_name_lists_match_keras() -> None:
     assert set(KERAS_ACTIVATIONS) == set(activations)
     assert set(KERAS_INITIALIZERS) == set(initializers) - {"Initializer", "initializer"}
     assert keras.initializers.get("he_normal") is not None
+
+
+def test_synthetic_data_too_big_to_generate(tiny_spec: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(memory, "machine_memory", lambda: 16 * 2**30)
+    code, err, runs = train(tiny_spec, "--set", "dataset.n_users=2000000000")
+    assert code == 2 and not runs.exists()
+    line = one_line(err)
+    assert line.startswith(f"{tiny_spec}: dataset.n_users: generating 2000000000 x 30 synthetic")
+    assert line.endswith("more than this machine's 16.0 GiB of memory (got 2000000000)")
