@@ -75,7 +75,7 @@ class EpochTimer:
 def run_reference(family: str, data: Any, max_epochs: int) -> dict[str, Any]:
     import keras
 
-    from recexp.baselines import fit_biases
+    from recexp.models.closed_form import fit_biases
     from recexp.evaluation import predict_part, rmse
 
     keras.utils.set_random_seed(42)

@@ -20,7 +20,7 @@ from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
 from recexp.errors import _MISSING, ConfigError
 from recexp.models import MODELS, ModelOptions
 from recexp.registry import Registry
-from recexp.schema import Options
+from recexp.schema import FiniteFloat, Options, Seed
 from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
@@ -82,14 +82,25 @@ class EmbeddingSpec(Options):
         return data
 
 
+#: What training logs each epoch, and so what early stopping may monitor.
+MONITORS = ("loss", "rmse", "mae", "val_loss", "val_rmse", "val_mae")
+
+
 class EarlyStopping(Options):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
 
-    monitor: str = "val_rmse"
+    monitor: str = Field("val_rmse", description=f"one of: {', '.join(MONITORS)}")
     patience: PositiveInt = 5
     min_delta: float = Field(0.0, ge=0)
     mode: Literal["auto", "min", "max"] = "auto"
     restore_best_weights: bool = True
+
+    @field_validator("monitor")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in MONITORS:
+            raise ValueError(f"unknown metric {value!r}; expected one of: {', '.join(MONITORS)}")
+        return value
 
 
 class TrainingOptions(Options):
@@ -106,7 +117,9 @@ class TrainingOptions(Options):
         "none", description="scale optimizer.learning_rate by (batch_size / lr_base_batch_size)"
     )
     lr_base_batch_size: PositiveInt = Field(256, description="batch size the learning rate is for")
-    warmup_epochs: float = Field(0.0, ge=0, description="linear learning-rate warm-up, in epochs")
+    warmup_epochs: FiniteFloat = Field(
+        0.0, ge=0, description="linear learning-rate warm-up, in epochs"
+    )
     engine: Literal["compiled", "keras"] = Field(
         "compiled",
         description="compiled: one graph call per epoch (fast); keras: plain model.fit",
@@ -126,7 +139,7 @@ class ExperimentConfig(Options):
     """One experiment: what data, which model, how to train it."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
-    seed: int = 42
+    seed: Seed = Field(42, description="0 .. 2**32 - 1")
     dataset: DatasetSpec = Field(default_factory=lambda: DATASETS.get("synthetic").options())
     model: ModelSpec
     embedding: EmbeddingSpec = EmbeddingSpec()
@@ -174,9 +187,60 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Experimen
         raise e.with_file(file) from None
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a mapping with the same key twice.
+
+    PyYAML keeps the last value of a repeated key; a spec with ``dim: 8`` and later
+    ``dim: 16`` would silently train with 16. Each document is checked as a node tree
+    before it is constructed, so the error names the dotted key and both lines. Shared
+    (aliased) nodes are checked once, so an alias bomb costs no more than its nodes.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_unique(node, [], set())
+        return super().construct_document(node)
+
+
+def _check_unique(node: yaml.Node, path: list[str], seen: set[int]) -> None:
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                _check_unique(value_node, path, seen)
+                continue
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None:
+                if key in first:
+                    a, b = first[key].start_mark.line + 1, key_node.start_mark.line + 1
+                    raise ConfigError(
+                        f"duplicate key {key!r} on lines {a} and {b}; keep one of them",
+                        key=".".join([*path, str(key)]),
+                    )
+                first[key] = key_node
+            _check_unique(value_node, [*path, str(key)], seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_unique(item, [*path, str(i)], seen)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses duplicate keys (:class:`UniqueKeyLoader`).
+
+    For every YAML recexp reads from a user: specs, ``--set`` values, space and grid files.
+    A duplicate key raises a :class:`ConfigError` (without a file); malformed YAML raises
+    ``yaml.YAMLError`` as ``yaml.safe_load`` does.
+    """
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+
+
 def parse_yaml(text: str, file: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except ConfigError as e:
+        raise e.with_file(file) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -199,7 +263,10 @@ def apply_override(data: dict[str, Any], item: str) -> None:
         raise ConfigError("override must look like dotted.key=value", key="--set", got=item)
     key, raw = match.groups()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml(raw) if raw.strip() else ""
+    except ConfigError as e:  # a duplicate key inside the value; its lines mean little here
+        problem = e.problem.split(" on lines")[0]
+        raise ConfigError(problem, key=f"{key}.{e.key}", got=raw) from None
     except yaml.YAMLError:
         value = raw
     parts = key.split(".")
@@ -219,10 +286,19 @@ def apply_override(data: dict[str, Any], item: str) -> None:
 
 
 def validate(data: dict[str, Any]) -> ExperimentConfig:
+    """The validated spec, or a one-line :class:`ConfigError`.
+
+    Beyond the schema, a spec whose embedding tables (or synthetic data) cannot fit in
+    this machine's memory is refused here (:func:`recexp.memory.check_memory`).
+    """
+    from recexp.memory import check_memory
+
     try:
-        return ExperimentConfig.model_validate(data)
+        config = ExperimentConfig.model_validate(data)
     except ValidationError as e:
         raise _one_line(e, data) from None
+    check_memory(config)
+    return config
 
 
 def _one_line(error: ValidationError, data: dict[str, Any]) -> ConfigError:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
+from recexp.schema import Initializer
 
 
 class HashingOptions(EmbeddingOptions):
@@ -24,7 +25,7 @@ class HashingOptions(EmbeddingOptions):
         None, description="rows of the table; default: half the vocabulary, rounded up"
     )
     salt: NonNegativeInt = Field(0, description="picks the hash function; change to reshuffle")
-    initializer: str = Field("uniform", description="any Keras initializer name")
+    initializer: Initializer = Field("uniform", description="any Keras initializer name")
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
 

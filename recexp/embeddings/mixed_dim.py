@@ -44,6 +44,7 @@ from pydantic import (
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
 from recexp.embeddings.frequency import popularity_order
 from recexp.errors import ConfigError
+from recexp.schema import Initializer
 
 DEFAULT_ALPHA = 0.5
 DEFAULT_NUM_BLOCKS = 3
@@ -81,7 +82,7 @@ class MixedDimOptions(EmbeddingOptions):
         description="per block, 1 = plain rows, c > 1 = the block's rows stored with the "
         "quotient-remainder trick in about n/c remainder rows (QR and MD together)",
     )
-    initializer: str = Field("uniform", description="any Keras initializer name")
+    initializer: Initializer = Field("uniform", description="any Keras initializer name")
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
     @model_validator(mode="before")

@@ -26,6 +26,7 @@ from pydantic import Field, PositiveInt
 
 from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
 from recexp.models.gmf import initial_bias
+from recexp.schema import Activation
 
 
 class TwoTowerOptions(ModelOptions):
@@ -39,7 +40,7 @@ class TwoTowerOptions(ModelOptions):
     layer_sizes: list[PositiveInt] = Field(
         [32], min_length=1, description="Dense units per tower; relu but the last (linear)"
     )
-    activation: str = Field("relu", description="activation of all but the last Dense")
+    activation: Activation = Field("relu", description="activation of all but the last Dense")
     use_features: bool = Field(True, description="embed the side features when the data has them")
     output_bias: Literal["mean"] | float | None = Field(
         None, description="add a trainable scalar starting at the training mean or a number"

@@ -87,9 +87,15 @@ def test_iso_dates_become_seconds(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("user,item,rating\n1,1,abc\n2,2,4\n", "1 rows with missing or non-numeric values"),
-        ("user,item,rating\n1,1,\n2,2,4\n", "data row 1 has a missing"),
-        ("user,item,rating\n1,1,9\n2,2,4\n", "1 outside the scale 1..5"),
+        (
+            "user,item,rating\n1,1,abc\n2,2,4\n",
+            "column 'rating': 1 row with a missing or non-numeric value, the first at line 2",
+        ),
+        (
+            "user,item,rating\n1,1,\n2,2,4\n",
+            "column 'rating': 1 row .* the first at line 2;.*got ''",
+        ),
+        ("user,item,rating\n1,1,9\n2,2,4\n", "1 row with a rating outside the scale 1..5"),
         ("user,item,score\n1,1,3\n", "missing column 'rating' for rating"),
         ("", "the file is empty"),
         ("user,item,rating\n", "no ratings in the file"),
