@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import socket
 import tempfile
@@ -20,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from recexp.jsonsafe import finite_or_none
 from recexp.run_metrics import Metrics
 
 CONFIG = "config.yaml"
@@ -70,7 +70,7 @@ class RunDir:
         return target
 
     def write_json(self, name: str, data: Any) -> Path:
-        text = json.dumps(finite(data), indent=2, default=_jsonable, allow_nan=False)
+        text = json.dumps(finite_or_none(data), indent=2, default=_jsonable, allow_nan=False)
         return self.write_text(name, text + "\n")
 
     def read_json(self, name: str) -> Any:
@@ -122,19 +122,6 @@ class HistoryCsv:
             writer.writerow(row)
 
 
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinity replaced by None (JSON has neither)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        return finite(value.item())
-    return value
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -145,7 +132,7 @@ def _host() -> str:
 
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
-        return finite(value.tolist())
+        return finite_or_none(value.tolist())
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

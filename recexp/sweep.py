@@ -22,6 +22,7 @@ from recexp.errors import ConfigError, TrainingError
 from recexp.parents import ParentRun
 from recexp.run_metrics import Metrics
 from recexp.runs import SWEEP_RECORD, RunDir
+from recexp.spec_yaml import load_yaml
 
 MONITOR = "val_rmse"
 
@@ -43,7 +44,9 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
             )
         text = raw.strip()
         try:
-            values = yaml.safe_load(text if text.startswith("[") else f"[{text}]")
+            values = load_yaml(text if text.startswith("[") else f"[{text}]")
+        except ConfigError as e:
+            raise ConfigError(e.problem, key=f"--grid {key}", got=raw) from None
         except yaml.YAMLError:
             raise ConfigError("values are not valid YAML", key=f"--grid {key}", got=raw) from None
         if not isinstance(values, list) or not values:

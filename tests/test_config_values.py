@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from recexp import memory
 from recexp.cli import app
-from recexp.config import load_spec, load_yaml
+from recexp.config import load_spec
+from recexp.spec_yaml import load_yaml
 from recexp.errors import ConfigError
 
 from .conftest import TINY
@@ -154,7 +155,8 @@ def test_known_dataset_sizes_are_checked(tiny_spec: Path, monkeypatch: pytest.Mo
 
 def load_spec_text(text: str, *overrides: str):  # type: ignore[no-untyped-def]
     data = yaml.safe_load(text)
-    from recexp.config import apply_override, validate
+    from recexp.config import validate
+    from recexp.spec_yaml import apply_override
 
     for item in overrides:
         apply_override(data, item)

@@ -16,7 +16,6 @@ Policies (counts of affected rows go into ``Ratings.info``):
 from __future__ import annotations
 
 import io
-import sys
 import warnings
 from typing import Any
 
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from recexp.data.base import FileDatasetOptions, ScaleOptions
+from recexp.data.rating_scale import _warn_outliers, far_from_bulk, scale_of
 from recexp.data.ratings import Ratings, RatingScale
 from recexp.data.source import Source
 from recexp.errors import DataError
@@ -61,56 +61,6 @@ def read_table(source: Source, name: str, **kwargs: Any) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"cannot parse the file: {first}", file=label) from None
-
-
-def scale_of(declared: ScaleOptions | None, ratings: pd.Series) -> RatingScale:
-    """The declared scale, else min..max of the (finite) data with step 1, 0.5 or none."""
-    if declared is not None:
-        return RatingScale(declared.min, declared.max, declared.step)
-    values = ratings.to_numpy(np.float64)
-    values = values[np.isfinite(values)]
-    low, high = float(values.min()), float(values.max())
-    step = next((s for s in (1.0, 0.5) if np.allclose(values / s, np.round(values / s))), None)
-    return RatingScale(low, high if high > low else low + (step or 1.0), step)
-
-
-#: An undeclared scale's rating is an outlier when it lies further from the bulk of the
-#: data than this many times the bulk's width.
-OUTLIER_WIDTHS = 3.0
-
-
-def far_from_bulk(values: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Ratings far outside the bulk of ``values`` (finite), and the bulk's range.
-
-    The bulk runs from the k-th smallest to the k-th largest value, k = 1% of the
-    ratings but at least one, so a lone typo never stretches it. Its width is at least 1
-    and half the larger magnitude of its ends, so data of mostly one value flags nothing
-    ordinary. Meant for data without a declared scale, where one typo (50, -99) would
-    widen the scale. Fewer than 3 ratings have no bulk: nothing is flagged.
-    """
-    n = len(values)
-    if n < 3:
-        return np.zeros(n, bool), float(values.min()), float(values.max())
-    k = min(max(1, n // 100), (n - 1) // 2)
-    low, high = (float(v) for v in np.partition(values, [k, n - 1 - k])[[k, n - 1 - k]])
-    width = max(high - low, 0.5 * max(abs(low), abs(high)), 1.0)
-    reach = OUTLIER_WIDTHS * width
-    return (values < low - reach) | (values > high + reach), low, high
-
-
-def _warn_outliers(values: np.ndarray, label: str) -> int:
-    far, low, high = far_from_bulk(values)
-    count = int(far.sum())
-    if count:
-        above, below = int((far & (values > high)).sum()), int((far & (values < low)).sum())
-        print(
-            f"warning: {label}: {count} of {len(values)} ratings lie far from the bulk "
-            f"{low:g}..{high:g} of the data ({above} above, {below} below) and widen the "
-            f"rating scale to {values.min():g}..{values.max():g}; declare "
-            "dataset.rating_scale to treat them as out of scale",
-            file=sys.stderr,
-        )
-    return count
 
 
 def _numeric(column: pd.Series) -> pd.Series:
@@ -311,3 +261,6 @@ def finish(
         counts["outlier_ratings"] = outliers
     info = {"source": label, **counts, **(info or {})}
     return Ratings(frame, rating_scale, user_features, item_features, info)
+
+
+__all__ = ["COLUMNS", "far_from_bulk", "finish", "read_table", "scale_of"]

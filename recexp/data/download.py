@@ -15,189 +15,51 @@ total deadline: a server that trickles bytes is cut off too. While downloading, 
 progress bar with the rate shows on stderr when it is a terminal (:data:`PROGRESS`).
 A download killed half way leaves ``.NAME.PID.part``; the next download sweeps those
 whose process is gone.
+
+The known archives and the cache folder are in :mod:`recexp.data.archives`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import http.client
-import json
 import os
 import shutil
 import sys
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from recexp.data.archives import (
+    ARCHIVES,
+    CHUNK,
+    DATASET_ARCHIVES,
+    Archive,
+    cache_dir,
+    cached,
+)
+from recexp.data.verify import (
+    _integrity,
+    _record,
+    _sidecar,
+    file_digest,
+    forget,
+    hint,
+    mismatch,
+    verify_cached,
+    zip_problem,
+)
 from recexp.errors import DataError
 
-GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
-EIGENTASTE = "https://eigentaste.berkeley.edu/dataset/"
-COURSES = (
-    "https://cf-courses-data.s3.us.cloud-object-storage.appdomain.cloud/"
-    "IBM-ML321EN-SkillsNetwork/labs/datasets/ratings.csv"
-)
 RETRIES = 3
 BACKOFF_S = 1.0
 #: the longest wait for any one read (a stalled connection); the total is DEADLINE_ENV's
 TIMEOUT_S = 30.0
 DEADLINE_ENV = "RECEXP_DOWNLOAD_TIMEOUT"
 DEFAULT_DEADLINE_S = 120.0
-CHUNK = 1 << 20
 #: whether downloads may draw a progress bar (only ever on a terminal); --quiet sets False
 PROGRESS = True
-
-
-@dataclass(frozen=True)
-class Archive:
-    """One upstream file: its cache name, URL, checksum and (for zips) top folder."""
-
-    filename: str
-    url: str
-    algorithm: str | None = None
-    digest: str | None = None
-    folder: str = ""
-
-
-def _archives(*items: Archive) -> dict[str, Archive]:
-    return {a.filename: a for a in items}
-
-
-def _movielens(stem: str, md5: str | None, folder: str = "") -> Archive:
-    return Archive(f"{stem}.zip", f"{GROUPLENS}{stem}.zip", md5 and "md5", md5, folder or stem)
-
-
-def _jester(part: int, sha256: str) -> Archive:
-    name = f"jester_dataset_1_{part}.zip"
-    return Archive(name, EIGENTASTE + name, "sha256", sha256)
-
-
-#: Every file recexp knows how to fetch, by cache file name. Hashes from the data README.
-ARCHIVES = _archives(
-    _movielens("ml-100k", "0e33842e24a9c977be4e0107933c0723"),
-    _movielens("ml-1m", "c4d9eecfca2ab87c1945afe126590906"),
-    _movielens("ml-10m", "ce571fd55effeba0271552578f2648bd", folder="ml-10M100K"),
-    _movielens("ml-20m", "cd245b17a1ae2cc31bb14903e1204af3"),
-    _movielens("ml-25m", "6b51fb2759a8657d3bfcbfc42b592ada"),
-    # latest-small changes between releases; no hash is published, so none is checked.
-    _movielens("ml-latest-small", None),
-    _jester(1, "cb7841756ded125b15f3d95c9f8241224065e96354c132a46ae4214deeab7615"),
-    _jester(2, "4d312fd824d8c8cb2c9c952a7b1fb7c00d1f5fd3ece370f7285aa701d371748b"),
-    _jester(3, "7f548d3762d3506cf7cd37d8cb9e3adb67984a7da7aa2d2096d5e0b1b884758d"),
-    Archive("course-ratings.csv", COURSES),
-)
-
-#: Which archives each downloadable dataset needs.
-DATASET_ARCHIVES: dict[str, tuple[str, ...]] = {
-    "movielens-100k": ("ml-100k.zip",),
-    "movielens-1m": ("ml-1m.zip",),
-    "movielens-10m": ("ml-10m.zip",),
-    "movielens-20m": ("ml-20m.zip",),
-    "movielens-25m": ("ml-25m.zip",),
-    "movielens-latest-small": ("ml-latest-small.zip",),
-    "jester": tuple(f"jester_dataset_1_{p}.zip" for p in (1, 2, 3)),
-    "course-ratings": ("course-ratings.csv",),
-}
-
-
-def cache_dir() -> Path:
-    """``$RECEXP_DATA_DIR``, else ``~/.cache/recexp`` (not created here)."""
-    env = os.environ.get("RECEXP_DATA_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "recexp"
-
-
-def cached(archive: Archive) -> Path | None:
-    """The archive in the cache, or its unpacked folder, or None."""
-    folder = cache_dir()
-    if (folder / archive.filename).is_file():
-        return folder / archive.filename
-    for name in dict.fromkeys([archive.folder, archive.filename.split(".")[0]]):
-        if name and (folder / name).is_dir():
-            return folder / name
-    return None
-
-
-def file_digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def mismatch(path: Path, archive: Archive) -> str | None:
-    """None when ``path`` has the archive's checksum (or none is known), else why not."""
-    if archive.algorithm is None or archive.digest is None:
-        return None
-    actual = file_digest(path, archive.algorithm)
-    if actual == archive.digest:
-        return None
-    return f"checksum mismatch: expected {archive.algorithm} {archive.digest}, got {actual}"
-
-
-def zip_problem(path: Path) -> str | None:
-    """None when ``path`` is a readable zip whose members all pass their CRC, else why not."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        return f"damaged zip ({type(error).__name__}: {error})"
-    return None if bad is None else f"damaged zip (member {bad!r} fails its CRC check)"
-
-
-def _integrity(path: Path, archive: Archive) -> str | None:
-    """What a cached or downloaded file is checked by: ``md5:<hex>``, ``zip-crc`` or None."""
-    if archive.algorithm and archive.digest:
-        return f"{archive.algorithm}:{archive.digest}"
-    if archive.filename.endswith(".zip"):
-        return "zip-crc"
-    return None
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(f".{path.name}.verified")
-
-
-def _stat_key(path: Path) -> dict[str, int]:
-    stat = path.stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-
-
-def _record(path: Path, check: str) -> None:
-    """Note that ``path`` passed ``check`` at its current size and mtime (best effort)."""
-    with contextlib.suppress(OSError):  # a read-only cache only costs a hash on the next read
-        _sidecar(path).write_text(json.dumps({**_stat_key(path), "check": check}))
-
-
-def _recorded(path: Path, check: str) -> bool:
-    try:
-        note = json.loads(_sidecar(path).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(note, dict) and note == {**_stat_key(path), "check": check}
-
-
-def verify_cached(path: Path, archive: Archive, dataset: str = "") -> None:
-    """A one-line DataError, naming the file to delete, when a cached archive is wrong.
-
-    Checked against the published checksum, else (zips) the members' CRCs; cheap when
-    the sidecar says this size and mtime passed before. Folders are not checked.
-    """
-    check = _integrity(path, archive)
-    if check is None or not path.is_file() or _recorded(path, check):
-        return
-    wrong = mismatch(path, archive) if archive.digest else zip_problem(path)
-    if wrong is not None:
-        again = f"`recexp data fetch {dataset}`" if dataset else "a new download"
-        raise DataError(
-            f"the cached file is wrong ({wrong}); delete it and run {again}", file=str(path)
-        )
-    _record(path, check)
 
 
 def verified(archive: Archive, dataset: str = "") -> Path | None:
@@ -206,21 +68,6 @@ def verified(archive: Archive, dataset: str = "") -> Path | None:
     if found is not None:
         verify_cached(found, archive, dataset)
     return found
-
-
-def forget(path: Path) -> None:
-    """Remove a cached file and its sidecar."""
-    path.unlink(missing_ok=True)
-    _sidecar(path).unlink(missing_ok=True)
-
-
-def hint(archive: Archive, dataset: str) -> str:
-    """Where to get a missing file and where to put it."""
-    target = cache_dir() / archive.filename
-    return (
-        f"download {archive.url} yourself and put it at {target} "
-        f"(or run `recexp data add {dataset} FILE`), or set dataset.path to it"
-    )
 
 
 def deadline_s() -> float:
@@ -394,3 +241,18 @@ def add(archive: Archive, source: Path) -> Path:
     else:
         _sidecar(dest).unlink(missing_ok=True)  # checked on its first read
     return dest
+
+
+__all__ = [
+    "ARCHIVES",
+    "DATASET_ARCHIVES",
+    "Archive",
+    "add",
+    "cache_dir",
+    "cached",
+    "download",
+    "file_digest",
+    "forget",
+    "verified",
+    "verify_cached",
+]

@@ -22,7 +22,7 @@ from recexp.data.download import Archive
 from recexp.data.movielens import MovieLensOptions, load_movielens
 from recexp.errors import DataError
 
-from .test_data_download import U_DATA, ml100k_zip
+from .test_download import U_DATA, ml100k_zip
 
 
 class Trickle:
