@@ -86,7 +86,11 @@ def run_experiment(
 
 
 def check_training_data(config: ExperimentConfig, data: Dataset) -> None:
-    """Problems that show only once the data is split, raised before any run directory exists."""
+    """Problems that show only once the data is split, raised before any run directory exists:
+    no validation ratings to stop on, tables too big for this machine (file data)."""
+    from recexp.memory import check_memory
+
+    check_memory(config, sizes=(data.n_users, data.n_items))
     stopping = config.training.early_stopping
     if stopping and stopping.monitor.startswith("val_") and not data.val.known.any():
         raise ConfigError(

@@ -116,7 +116,9 @@ def recommend(
         raise ConfigError("must be at least 0", key="--min-ratings", got=min_ratings)
     config, data, model = load_run(run)
     raw = _raw_id(user, data.users.ids)
-    code = int(data.users.transform(np.array([raw]))[0])  # -1: no training ratings
+    code = int(data.users.transform(np.array([raw]))[0])  # -1: not in the vocabulary
+    trained_items = np.bincount(data.train.item, minlength=data.n_items) > 0
+    known_user = code >= 0 and bool((data.train.user == code).any())  # (vocabulary: all)
     items = np.arange(data.n_items, dtype=np.int32)
     rated = np.zeros(data.n_items, dtype=bool)
     if code >= 0:
@@ -128,6 +130,7 @@ def recommend(
         item=candidates,
         rating=np.zeros(len(candidates), dtype=np.float32),
         rows=np.arange(len(candidates)),
+        trained=np.full(len(candidates), known_user) & trained_items[candidates],
     )
     fallback = fallback_for(data)
     # ranked on the unclipped scores (clipping would tie every item above the top rating),
@@ -148,7 +151,7 @@ def recommend(
         table["title"] = features["title"].reindex(table["item"]).to_numpy()
     if include_rated:
         table["rated"] = rated[candidates[order]]
-    return Recommendations(raw, code >= 0, int(rated.sum()), table)
+    return Recommendations(raw, known_user, int(rated.sum()), table)
 
 
 def render(result: Recommendations, format_: str, include_rated: bool) -> None:

@@ -60,6 +60,14 @@ def exit_on_interrupt() -> Iterator[None]:
         raise typer.Exit(exit_code(error)) from None
 
 
+def quiet_downloads(quiet: bool) -> None:
+    """``--quiet``: no download progress bar either."""
+    if quiet:
+        from recexp.data import download
+
+        download.PROGRESS = False
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"recexp {__version__}")

@@ -14,6 +14,7 @@ from recexp.cli.app import (
     SpecArg,
     app,
     exit_on_interrupt,
+    quiet_downloads,
 )
 from recexp.errors import one_line_errors
 
@@ -48,6 +49,7 @@ def train(
     from recexp.parents import parse_seeds
 
     with one_line_errors(str(spec)), exit_on_interrupt():
+        quiet_downloads(quiet)
         config = load_spec(spec, set_)
         seed_list = None if seeds is None else parse_seeds(seeds)
         from recexp.parents import train as run
@@ -85,4 +87,5 @@ def sweep(
     from recexp.sweep import parse_grid, run_sweep
 
     with one_line_errors(str(spec)), exit_on_interrupt():
+        quiet_downloads(quiet)
         run_sweep(spec, parse_grid(grid or []), set_, runs_dir, quiet=quiet)

@@ -45,7 +45,7 @@ def cache_rows() -> tuple[Path, list[tuple[str, str, str, str, str]]]:
 def fetch(name: str, mirrors: list[str] | None = None) -> list[Path]:
     """Download a dataset's files into the cache (checksums verified); their paths."""
     from recexp.data.base import DATASETS
-    from recexp.data.download import ARCHIVES, DATASET_ARCHIVES, cached, download
+    from recexp.data.download import ARCHIVES, DATASET_ARCHIVES, download, verified
     from recexp.errors import ConfigError
 
     DATASETS.get(name, key="name")
@@ -54,7 +54,7 @@ def fetch(name: str, mirrors: list[str] | None = None) -> list[Path]:
     paths = []
     for filename in DATASET_ARCHIVES[name]:
         archive = ARCHIVES[filename]
-        paths.append(cached(archive) or download(archive, mirrors or (), dataset=name))
+        paths.append(verified(archive, name) or download(archive, mirrors or (), dataset=name))
     return paths
 
 
