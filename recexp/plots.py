@@ -111,16 +111,20 @@ def curves_figure(run_path: str | Path) -> Figure | None:
         return None
     fig, (ax,) = _figure()
     transformed = "rmse_transformed" in (metrics.get("test") or {})
-    for key, label, style in (
-        ("rmse", "train RMSE", {"color": "#1f77b4"}),
-        ("val_rmse", "val RMSE", {"color": "#d62728"}),
+    for key, label, color in (
+        ("rmse", "train RMSE", "#1f77b4"),
+        ("val_rmse", "val RMSE", "#d62728"),
     ):
         values = history.get(key)
         if values and _finite(values):
-            ax.plot(epochs, values, marker="o", markersize=3, linewidth=1.6, label=label, **style)
+            ax.plot(
+                epochs, values, marker="o", markersize=3, linewidth=1.6, label=label, color=color
+            )
     best = metrics.get("best_epoch")
     if isinstance(best, (int, float)) and not isinstance(best, bool):
-        ax.axvline(best, color="#2ca02c", linestyle=":", linewidth=1.4, label=f"best epoch ({best})")
+        ax.axvline(
+            best, color="#2ca02c", linestyle=":", linewidth=1.4, label=f"best epoch ({best})"
+        )
     baselines = metrics.get("baselines") or {}
     if not transformed:  # history and baselines in the same (rating) units
         for key, label, color in (
@@ -144,7 +148,7 @@ def curves_figure(run_path: str | Path) -> Figure | None:
 
 def _bucket_labels(edges: Sequence[int]) -> list[str]:
     labels = []
-    for low, high in zip(edges, [*edges[1:], None]):
+    for low, high in zip(edges, [*edges[1:], None], strict=False):
         if high is None:
             labels.append(f"{low}+")
         elif high - low == 1:
@@ -188,7 +192,7 @@ def errors_figure(
     sq_error = (frame["rating"].to_numpy("float64") - frame["prediction"].to_numpy("float64")) ** 2
     overall = float(np.sqrt(sq_error.mean()))
     fig, axes = _figure(width=9.0, height=3.8, ncols=2)
-    for ax, column, side in zip(axes, ("user", "item"), ("user", "item")):
+    for ax, column, side in zip(axes, ("user", "item"), ("user", "item"), strict=False):
         if train_counts is not None:
             table = train_counts[0 if side == "user" else 1]
             counts = frame[column].map(lambda key, t=table: t.get(key, 0)).to_numpy("int64")
@@ -199,7 +203,7 @@ def errors_figure(
         buckets = _by_bucket(counts, sq_error)
         x = np.arange(len(buckets))
         bars = ax.bar(x, [b[1] for b in buckets], color="#4c72b0", width=0.7)
-        for bar, (_, _, n) in zip(bars, buckets):
+        for bar, (_, _, n) in zip(bars, buckets, strict=False):
             ax.annotate(
                 f"n={n:,}",
                 (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -209,15 +213,12 @@ def errors_figure(
                 xytext=(0, 2),
                 textcoords="offset points",
             )
-        ax.axhline(
-            overall, color="#d62728", linestyle="--", linewidth=1.2, label=f"all {overall:.4f}"
-        )
+        ax.axhline(overall, color="#d62728", linestyle="--", linewidth=1.2)
         ax.set_xticks(x, [b[0] for b in buckets], rotation=30, fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test RMSE (rating units)")
-        ax.set_title(f"by {side}", fontsize=10)
+        ax.set_title(f"by {side} (dashed: all test ratings, {overall:.4f})", fontsize=9)
         ax.margins(y=0.12)
-        ax.legend(fontsize=8, loc="lower right")
     fig.suptitle(f"{run_path.name}: where the model is weak", fontsize=10)
     return fig, train_counts is not None
 
@@ -230,7 +231,7 @@ def train_counts_from(user: Any, item: Any) -> tuple[dict[Any, int], dict[Any, i
     out: list[dict[Any, int]] = []
     for ids in (user, item):
         keys, counts = np.unique(np.asarray(ids), return_counts=True)
-        out.append(dict(zip(keys.tolist(), counts.tolist())))
+        out.append(dict(zip(keys.tolist(), counts.tolist(), strict=False)))
     return out[0], out[1]
 
 
@@ -280,9 +281,7 @@ def curves_many_figure(runs: Sequence[str | Path]) -> Figure:
         (line,) = ax.plot(epochs, values, style, marker="o", markersize=2.5, label=label)
         best = read_metrics(path).get("best_epoch")
         if isinstance(best, int) and 1 <= best <= len(values):
-            ax.plot(
-                [best], [values[best - 1]], marker="*", markersize=10, color=line.get_color()
-            )
+            ax.plot([best], [values[best - 1]], marker="*", markersize=10, color=line.get_color())
         drawn += 1
     if not drawn:
         raise ConfigError("no run among those given has a history.csv with RMSE values")
@@ -331,15 +330,30 @@ def scatter_figure(runs: Sequence[str | Path], x: str = "params") -> Figure:
     on_front = set(front)
     others = [p for i, p in enumerate(points) if i not in on_front]
     if others:
-        ax.scatter(*zip(*others), s=28, color="#8c8c8c", label="run", zorder=3)
-    fx, fy = zip(*(points[i] for i in front))
+        ax.scatter(
+            [p[0] for p in others],
+            [p[1] for p in others],
+            s=28,
+            color="#8c8c8c",
+            label="run",
+            zorder=3,
+        )
+    fx, fy = [points[i][0] for i in front], [points[i][1] for i in front]
     ax.step(fx, fy, where="post", color="#d62728", linewidth=1.2, zorder=2)
     ax.scatter(fx, fy, s=44, color="#d62728", label="Pareto front", zorder=4)
-    for (px, py), name in zip(points, names):
-        ax.annotate(_short(name, 28), (px, py), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    for (px, py), name in zip(points, names, strict=False):
+        ax.annotate(
+            _short(name, 28), (px, py), fontsize=7, xytext=(4, 3), textcoords="offset points"
+        )
     xs = [p[0] for p in points]
     if max(xs) / min(xs) > 20:
         ax.set_xscale("log")
+    else:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 100 else f"{v:g}")
+        )
     ax.set_xlabel("parameters (count)" if x == "params" else "train seconds (s)")
     ax.set_ylabel("test RMSE (rating units)")
     ax.set_title(f"test RMSE against {SCATTER_X[x]} (lower left is better)", fontsize=10)

@@ -83,10 +83,7 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
 
 def param_value(value: Any) -> str:
     """A spec value as MLflow param text (YAML-like: true, null, [1, 2])."""
-    if isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, default=str)
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= PARAM_VALUE_MAX else text[: PARAM_VALUE_MAX - 3] + "..."
 
 
@@ -95,9 +92,7 @@ def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     ``baselines.biases_test_rmse``, ``train_seconds``); booleans as 0/1."""
     out = {}
     for key, value in flatten(metrics).items():
-        if isinstance(value, bool):
-            out[key] = float(value)
-        elif isinstance(value, (int, float)) and math.isfinite(value):
+        if isinstance(value, bool) or isinstance(value, (int, float)) and math.isfinite(value):
             out[key] = float(value)
     return out
 
@@ -223,7 +218,8 @@ class MlflowTracker:
         except Exception as e:  # noqa: BLE001 - any store failure is one line
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise ConfigError(
-                f"cannot log to the MLflow store: {first[:200]}", key="tracking.mlflow.uri",
+                f"cannot log to the MLflow store: {first[:200]}",
+                key="tracking.mlflow.uri",
                 got=self.uri,
             ) from None
 

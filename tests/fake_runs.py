@@ -40,8 +40,10 @@ def make_run(
     for e in range(1, epochs + 1):
         train = test_rmse + 0.5 / e - 0.01 * e
         val = test_rmse + 0.3 / e + 0.004 * max(0, e - best_epoch)
-        lines.append(f"{e},{train**2:.4f},{train:.4f},{train * 0.8:.4f},{val**2:.4f},{val:.4f},"
-                     f"{val * 0.8:.4f},0.001,0.25")
+        lines.append(
+            f"{e},{train**2:.4f},{train:.4f},{train * 0.8:.4f},{val**2:.4f},{val:.4f},"
+            f"{val * 0.8:.4f},0.001,0.25"
+        )
     (path / "history.csv").write_text("\n".join(lines) + "\n")
     metrics = {
         "name": name,
