@@ -34,20 +34,26 @@ h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px;
      border-bottom: 1px solid var(--line); }
 h3 { font-size: 15px; margin: 0 0 6px; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 p.meta, p.note { color: var(--muted); margin: 4px 0; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 p.warning { background: #fff6db; border-left: 4px solid #e0a800; padding: 6px 10px; }
 .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
-table { border-collapse: collapse; font-size: 13px; white-space: nowrap; width: 100%; }
-th, td { padding: 5px 9px; border-bottom: 1px solid var(--line); }
-th { background: #f3f5f9; text-align: left; font-weight: 600; position: sticky; top: 0; }
+.scroll.narrow { width: fit-content; max-width: 100%; }
+table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
+th, td { padding: 4px 7px; border-bottom: 1px solid var(--line); }
+td { white-space: nowrap; }
+th { background: #f3f5f9; text-align: left; font-weight: 600; vertical-align: bottom; }
+th.num { text-align: right; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafbfd; }
 tr.best td { background: var(--best); font-weight: 600; }
 tr.bad td { background: var(--bad); }
-.figures { display: flex; flex-wrap: wrap; gap: 16px; }
-.figures img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
+img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
 section.run { border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px;
               margin: 14px 0; }
-.run-body { display: grid; grid-template-columns: minmax(0, 3fr) minmax(260px, 1fr); gap: 16px; }
+.run-body { display: grid; grid-template-columns: minmax(0, 720px) minmax(260px, 1fr); gap: 16px;
+            align-items: start; }
+.run-body .wide { grid-column: 1 / -1; }
 pre { margin: 0; padding: 10px 12px; background: #f6f8fa; border: 1px solid var(--line);
       border-radius: 6px; font-size: 12px; overflow: auto; max-height: 460px; }
 .label { color: var(--muted); font-size: 12px; margin: 0 0 4px; }
@@ -67,10 +73,18 @@ def _figure_png(fig: Any) -> bytes:
     return png_bytes(fig)
 
 
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], best: str | None) -> str:
+def _table(
+    rows: list[dict[str, Any]],
+    columns: list[tuple[str, str]],
+    best: str | None,
+    narrow: bool = False,
+) -> str:
     """The compare table as HTML, cell text exactly as ``recexp compare --format markdown``."""
     lines = cmp.render_markdown(rows, columns).splitlines()
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
+    head = "".join(
+        f"<th{'' if key in TEXT_COLUMNS else ' class=num'}>{html.escape(title)}</th>"
+        for key, title in columns
+    )
     body = []
     for row, line in zip(rows, lines[2:], strict=True):
         cells = line.strip()[2:-2].split(" | ")
@@ -81,7 +95,7 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], best: str
         cls = "best" if row["run"] == best else ("bad" if row["status"] != "completed" else "")
         body.append(f'<tr class="{cls}">{tds}</tr>' if cls else f"<tr>{tds}</tr>")
     return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f'<div class="scroll{" narrow" if narrow else ""}"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
@@ -90,18 +104,21 @@ def _run_section(row: dict[str, Any]) -> str:
     from recexp import plots
 
     path = Path(row["path"])
-    images = []
+    images = {}
     for name, make in (
         (plots.CURVES_PNG, lambda: plots.curves_figure(path)),
         (plots.ERRORS_PNG, lambda: (plots.errors_figure(path) or (None,))[0]),
     ):
         file = path / name
         if file.is_file():  # the picture the run wrote (with training counts)
-            images.append(_img(file.read_bytes(), f"{row['run']} {name}"))
+            images[name] = _img(file.read_bytes(), f"{row['run']} {name}")
         else:
             fig = make()
             if fig is not None:
-                images.append(_img(_figure_png(fig), f"{row['run']} {name}"))
+                images[name] = _img(_figure_png(fig), f"{row['run']} {name}")
+    curves = images.get(plots.CURVES_PNG, '<p class="note">no history.csv</p>')
+    errors = images.get(plots.ERRORS_PNG)
+    wide = f'<div class="wide">{errors}</div>' if errors else ""
     config = path / "config.yaml"
     config_text = config.read_text(errors="replace") if config.is_file() else "(no config.yaml)"
     status = row["status"] + (f": {row['error']}" if row.get("error") else "")
@@ -109,10 +126,9 @@ def _run_section(row: dict[str, Any]) -> str:
         f'<section class="run" id="{html.escape(row["run"])}">'
         f"<h3>{html.escape(row['run'])}</h3>"
         f'<p class="meta">{html.escape(str(path))} · status {html.escape(status)}</p>'
-        f'<div class="run-body"><div class="figures">'
-        f"{''.join(images) or '<p class=note>no history.csv or predictions.parquet</p>'}</div>"
+        f'<div class="run-body"><div>{curves}</div>'
         f'<div><p class="label">config.yaml</p><pre>{html.escape(config_text)}</pre></div>'
-        f"</div></section>"
+        f"{wide}</div></section>"
     )
 
 
@@ -134,7 +150,6 @@ def render_report(
         raise ConfigError("no such run among those given", key="--reference", got=reference)
     best = cmp.best_run(rows)
     ref = cmp.paired_stats(rows, reference)
-    columns = cmp.with_stats(cmp.COLUMNS) if ref is not None else cmp.COLUMNS
 
     parts = [
         f"<h1>{html.escape(title)}</h1>",
@@ -150,19 +165,25 @@ def render_report(
             f'<p class="warning">{html.escape(problem["path"])}: skipped: '
             f"{html.escape(problem['reason'])}</p>"
         )
-    parts += ["<h2>Runs</h2>", _table(rows, columns, best)]
+    parts += [
+        "<h2>Runs</h2>",
+        _table(rows, cmp.COLUMNS, best),
+        '<p class="note">As <code>recexp compare</code>: best test RMSE first (highlighted); '
+        "vs mean / vs biases: test RMSE relative to the global-mean and biases baselines.</p>",
+        "<h2>Paired statistics</h2>",
+    ]
     if ref is not None:
-        parts.append(
-            f'<p class="note">Best test RMSE in bold. Paired against <b>{html.escape(ref)}</b>: '
-            "d RMSE = run − reference on the test ratings both scored; 95% CI from "
-            f"{cmp.RESAMPLES:,} paired bootstrap resamples of those ratings (* = the interval "
-            "excludes 0: more than test-set noise).</p>"
-        )
+        stat_columns = [("run", "run"), ("test_rmse", "test RMSE"), *cmp.STAT_COLUMNS]
+        parts += [
+            _table(rows, stat_columns, best, narrow=True),
+            f'<p class="note">As <code>recexp compare --stats</code>, paired against '
+            f"<b>{html.escape(ref)}</b>: d RMSE = run − reference on the test ratings both "
+            f"scored; 95% CI from {cmp.RESAMPLES:,} paired bootstrap resamples of those ratings "
+            "(* = the interval excludes 0: more than test-set noise); - = not on the same data "
+            "or no predictions.parquet.</p>",
+        ]
     else:
-        parts.append(
-            '<p class="note">Best test RMSE in bold. No paired statistics: the runs have '
-            "no predictions.parquet on the same data as the reference.</p>"
-        )
+        parts.append('<p class="note">None: no run has a predictions.parquet to pair with.</p>')
 
     figures = []
     with contextlib.suppress(ConfigError):  # no run with a history
