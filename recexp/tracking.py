@@ -166,7 +166,12 @@ class MlflowTracker:
     @property
     def client(self) -> Any:
         if self._client is None:
+            import logging
+
             from mlflow.tracking import MlflowClient
+
+            for name in ("mlflow.store.db.utils", "alembic"):  # "creating tables" chatter
+                logging.getLogger(name).setLevel(logging.WARNING)
 
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
