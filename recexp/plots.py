@@ -109,7 +109,7 @@ def curves_figure(run_path: str | Path) -> Figure | None:
     epochs = history.get("epoch")
     if not epochs:
         return None
-    fig, (ax,) = _figure()
+    fig, (ax,) = _figure(width=7.6)
     transformed = "rmse_transformed" in (metrics.get("test") or {})
     for key, label, color in (
         ("rmse", "train RMSE", "#1f77b4"),
@@ -142,7 +142,7 @@ def curves_figure(run_path: str | Path) -> Figure | None:
     ax.set_title(f"{run_path.name}: RMSE by epoch", fontsize=10)
     if len(epochs) < 15:
         ax.set_xticks([int(e) for e in epochs if math.isfinite(e)])
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -202,23 +202,14 @@ def errors_figure(
             xlabel = f"test ratings per {side} (training counts not given)"
         buckets = _by_bucket(counts, sq_error)
         x = np.arange(len(buckets))
-        bars = ax.bar(x, [b[1] for b in buckets], color="#4c72b0", width=0.7)
-        for bar, (_, _, n) in zip(bars, buckets, strict=False):
-            ax.annotate(
-                f"n={n:,}",
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                xytext=(0, 2),
-                textcoords="offset points",
-            )
+        ax.plot(x, [b[1] for b in buckets], marker="o", color="#4c72b0", linewidth=1.6)
         ax.axhline(overall, color="#d62728", linestyle="--", linewidth=1.2)
-        ax.set_xticks(x, [b[0] for b in buckets], rotation=30, fontsize=8)
+        ax.set_xticks(x, [f"{label}\nn={n:,}" for label, _, n in buckets], fontsize=7.5)
+        ax.set_xlim(-0.5, len(buckets) - 0.5)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test RMSE (rating units)")
         ax.set_title(f"by {side} (dashed: all test ratings, {overall:.4f})", fontsize=9)
-        ax.margins(y=0.12)
+        ax.margins(y=0.15)
     fig.suptitle(f"{run_path.name}: where the model is weak", fontsize=10)
     return fig, train_counts is not None
 
@@ -264,7 +255,7 @@ def _short(name: str, width: int = 40) -> str:
 def curves_many_figure(runs: Sequence[str | Path]) -> Figure:
     """Validation RMSE by epoch of each run (train RMSE, dashed, when a run has no
     validation part). Raises ConfigError when no run has a history."""
-    fig, (ax,) = _figure(width=7.5, height=4.5)
+    fig, (ax,) = _figure(width=8.5, height=4.5)
     drawn = 0
     for run in runs:
         path = Path(run)
@@ -288,7 +279,7 @@ def curves_many_figure(runs: Sequence[str | Path]) -> Figure:
     ax.set_xlabel("epoch")
     ax.set_ylabel("val RMSE (training units)")
     ax.set_title("validation RMSE by epoch (* = best epoch)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -341,9 +332,14 @@ def scatter_figure(runs: Sequence[str | Path], x: str = "params") -> Figure:
     fx, fy = [points[i][0] for i in front], [points[i][1] for i in front]
     ax.step(fx, fy, where="post", color="#d62728", linewidth=1.2, zorder=2)
     ax.scatter(fx, fy, s=44, color="#d62728", label="Pareto front", zorder=4)
-    for (px, py), name in zip(points, names, strict=False):
+    by_x = sorted(range(len(points)), key=lambda i: points[i])
+    for rank, i in enumerate(by_x):  # neighbours' labels alternate above and below
         ax.annotate(
-            _short(name, 28), (px, py), fontsize=7, xytext=(4, 3), textcoords="offset points"
+            _short(names[i], 28),
+            points[i],
+            fontsize=7,
+            xytext=(5, 4 if rank % 2 == 0 else -10),
+            textcoords="offset points",
         )
     xs = [p[0] for p in points]
     if max(xs) / min(xs) > 20:

@@ -40,7 +40,7 @@ p.warning { background: #fff6db; border-left: 4px solid #e0a800; padding: 6px 10
 .scroll.narrow { width: fit-content; max-width: 100%; }
 table { border-collapse: collapse; font-size: 12.5px; width: 100%; }
 th, td { padding: 4px 7px; border-bottom: 1px solid var(--line); }
-td { white-space: nowrap; }
+td.num, td.run { white-space: nowrap; }
 th { background: #f3f5f9; text-align: left; font-weight: 600; vertical-align: bottom; }
 th.num { text-align: right; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -73,6 +73,12 @@ def _figure_png(fig: Any) -> bytes:
     return png_bytes(fig)
 
 
+def _td_class(key: str) -> str:
+    if key == "run":
+        return " class=run"
+    return "" if key in TEXT_COLUMNS else " class=num"
+
+
 def _table(
     rows: list[dict[str, Any]],
     columns: list[tuple[str, str]],
@@ -89,7 +95,7 @@ def _table(
     for row, line in zip(rows, lines[2:], strict=True):
         cells = line.strip()[2:-2].split(" | ")
         tds = "".join(
-            f"<td{'' if key in TEXT_COLUMNS else ' class=num'}>{html.escape(text)}</td>"
+            f"<td{_td_class(key)}>{html.escape(text)}</td>"
             for (key, _), text in zip(columns, cells, strict=True)
         )
         cls = "best" if row["run"] == best else ("bad" if row["status"] != "completed" else "")

@@ -35,7 +35,7 @@ def test_report_is_self_contained(tmp_path: Path, runs: list[Path]):
     assert "<script" not in text and "<link" not in text
     # the compare table: one row per run, best first, cells as compare prints them
     table = text[text.index("<h2>Runs</h2>") : text.index("<h2>Paired statistics</h2>")]
-    rows = re.findall(r"<tr[^>]*><td>([^<]+)</td>", table)
+    rows = re.findall(r"<tr[^>]*><td class=run>([^<]+)</td>", table)
     assert rows == ["run-mf", "run-neumf", "run-biases"]
     assert "<td class=num>86,625</td>" in table and "<td class=num>0.8740</td>" in table
     # paired statistics against the reference; the run without predictions is unpaired
