@@ -21,6 +21,7 @@ from recexp.models import MODELS, ModelOptions
 from recexp.registry import Registry
 from recexp.schema import FiniteFloat, Options, Seed
 from recexp.spec_yaml import apply_override, parse_yaml
+from recexp.tracking_options import TrackingOptions
 from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
@@ -145,6 +146,7 @@ class ExperimentConfig(Options):
     embedding: EmbeddingSpec = EmbeddingSpec()
     optimizer: OptimizerSpec = Field(default_factory=lambda: OPTIMIZERS.get("adam").options())
     training: TrainingOptions = TrainingOptions()
+    tracking: TrackingOptions = TrackingOptions()
 
     @model_validator(mode="before")
     @classmethod

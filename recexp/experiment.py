@@ -40,11 +40,14 @@ def run_experiment(
     quiet: bool = False,
     display: Display | None = None,
     listeners: Sequence[EpochListener] = (),
+    mlflow_parent: str | None = None,
 ) -> RunDir:
     """Train and evaluate ``config``; returns the run directory when training ran to its
     end (completed or pruned). Ctrl-C or SIGTERM raise KeyboardInterrupt once the
-    directory is written (status ``interrupted``)."""
+    directory is written (status ``interrupted``). ``mlflow_parent`` nests the MLflow run
+    (a fold, a seed, a trial) under its parent's."""
     from recexp.models.build import build_recommender
+    from recexp.tracking import trackers_from_options
 
     display = display or Display(quiet=quiet)
     start = time.perf_counter()
@@ -53,36 +56,81 @@ def run_experiment(
     check_training_data(config, data)
     model = build_recommender(config, data)
     summary = model.summary()
+    trackers = trackers_from_options(
+        config.tracking, parent_run_id=mlflow_parent, run_name=config.name
+    )
     run = RunDir.create(runs_root, config.name)
     run.set_status("running")
     display.message(f"run directory: {run.path}")
+    outcome = Outcome(run, trackers)
     try:
         with sigterm_as_interrupt():
             write_inputs(run, config, data, summary)
+            outcome.start(config)
             display.start(f"{config.name}: {config.model.family}", config.training.max_epochs)
             try:
-                result = model.fit(train_data(config, data), [run.history(), display, *listeners])
+                fit_listeners: list[EpochListener] = [run.history(), display, *trackers]
+                fit_listeners += listeners
+                result = model.fit(train_data(config, data), fit_listeners)
             finally:
                 display.stop()
         with deferred_signals() as arrived:
             metrics = finish(run, model, config, data, summary, result, data_seconds)
-        end_status(run, display, metrics, result, time.perf_counter() - start)
+            write_plots(run, data, display)
+            outcome.end(end_status(run, display, metrics, result, time.perf_counter() - start))
     except BaseException as error:
-        state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        run.set_status(
-            state,
-            error=str(error) or error.__class__.__name__,
-            error_type=error.__class__.__name__,
-            traceback=traceback.format_exc(limit=20),
-        )
-        if getattr(error, "file", False) is None:
-            error.file = str(run.path)  # type: ignore[attr-defined]
+        outcome.fail(error)
         raise
     if arrived:  # a signal while the directory was being written: honoured now
         raise arrived[0]
     if result.interrupted:
         raise result.interrupt or KeyboardInterrupt()
     return run
+
+
+class Outcome:
+    """The end of a run, told to the run directory and to the trackers (MLflow, ...)."""
+
+    def __init__(self, run: RunDir, trackers: Sequence[Any]) -> None:
+        self.run, self.trackers, self.started = run, trackers, False
+
+    def start(self, config: ExperimentConfig) -> None:
+        from recexp.tracking import start_all
+
+        start_all(self.trackers, config.resolved(), self.run.path)
+        self.started = True
+
+    def end(self, state: str) -> None:
+        from recexp.tracking import finish_all
+
+        if self.started:
+            metrics = self.run.metrics().as_json() if state != "failed" else {}
+            finish_all(self.trackers, metrics, state, self.run.path)
+
+    def fail(self, error: BaseException) -> None:
+        state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        self.run.set_status(
+            state,
+            error=str(error) or error.__class__.__name__,
+            error_type=error.__class__.__name__,
+            traceback=traceback.format_exc(limit=20),
+        )
+        if getattr(error, "file", False) is None:
+            error.file = str(self.run.path)  # type: ignore[attr-defined]
+        self.end(state)
+
+
+def write_plots(run: RunDir, data: Dataset, display: Display) -> None:
+    """curves.png and errors.png (error by training activity); a plotting problem warns."""
+    try:
+        from recexp.plots import train_counts_from, write_run_plots
+
+        frame = data.ratings.frame
+        rows = data.train.rows
+        counts = train_counts_from(frame["user"].to_numpy()[rows], frame["item"].to_numpy()[rows])
+        write_run_plots(run.path, counts)
+    except Exception as error:  # the run's numbers are written; a picture is not worth failing
+        display.message(f"[yellow]warning:[/] no plots ({error.__class__.__name__}: {error})")
 
 
 def check_training_data(config: ExperimentConfig, data: Dataset) -> None:
@@ -152,16 +200,17 @@ def finish(
 
 def end_status(
     run: RunDir, display: Display, metrics: Metrics, result: FitResult, seconds: float
-) -> None:
+) -> str:
+    """Write the run's final status and say it; returns the status."""
     epochs = len(result.history)
     if result.interrupted:
         run.set_status("interrupted", reason="stopped by signal; best weights kept", epochs=epochs)
         display.message(f"[yellow]interrupted[/] after {epochs} epochs: {run.path}")
-        return
+        return "interrupted"
     if result.pruned:
         run.set_status("pruned", reason=result.pruned, epochs=epochs)
         display.message(f"pruned after {epochs} epochs ({result.pruned}): {run.path}")
-        return
+        return "pruned"
     run.set_status("completed", seconds=round(seconds, 2))
     test, base = metrics.test, metrics.baselines
     display.message(
@@ -171,6 +220,7 @@ def end_status(
     )
     for warning in metrics.warnings or []:
         display.message(f"[yellow]warning:[/] {warning}")
+    return "completed"
 
 
 def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:

@@ -51,8 +51,9 @@ def train(
 class ParentRun:
     """``with ParentRun.create(config, "folds", root) as parent: parent.run_child(c) ...``"""
 
-    def __init__(self, run: RunDir, kind: str, display: Display) -> None:
+    def __init__(self, run: RunDir, kind: str, display: Display, trackers: list[Any]) -> None:
         self.run, self.kind, self.display = run, kind, display
+        self.trackers = trackers  # the parent's own MLflow run, when the spec asks for one
         self.completed = 0
 
     @classmethod
@@ -63,12 +64,24 @@ class ParentRun:
         runs_root: str | Path,
         quiet: bool = False,
         name: str | None = None,
+        mlflow_parent: str | None = None,
         **status: Any,
     ) -> ParentRun:
+        from recexp.tracking import start_all, trackers_from_options
+
+        only_mlflow = config.tracking.model_copy(update={"tensorboard": False})
+        trackers = trackers_from_options(
+            only_mlflow, parent_run_id=mlflow_parent, run_name=name or config.name
+        )
         run = RunDir.create(runs_root, name or config.name)
         run.set_status("running", **status)
         run.write_text(CONFIG, yaml.safe_dump(config.resolved(), sort_keys=False))
-        return cls(run, kind, Display(quiet=quiet))
+        start_all(trackers, config.resolved(), run.path)
+        return cls(run, kind, Display(quiet=quiet), trackers)
+
+    @property
+    def mlflow_run_id(self) -> str | None:
+        return next((t.run_id for t in self.trackers if getattr(t, "run_id", None)), None)
 
     @property
     def path(self) -> Path:
@@ -79,16 +92,20 @@ class ParentRun:
         from recexp.experiment import run_experiment
 
         root = self.run.child_root(self.kind)
+        parent_id = self.mlflow_run_id
         if self.kind != "folds" and getattr(config.dataset.split, "folds", None):
-            child = run_folds(config, root, self.display.quiet)
+            child = run_folds(config, root, self.display.quiet, mlflow_parent=parent_id)
         else:
-            child = run_experiment(config, root, display=self.display)
+            child = run_experiment(config, root, display=self.display, mlflow_parent=parent_id)
         self.completed += 1
         return child
 
     def complete(self, metrics: Metrics, **status: Any) -> None:
+        from recexp.tracking import finish_all
+
         self.run.write_metrics(metrics)
         self.run.set_status("completed", **status)
+        finish_all(self.trackers, metrics.as_json(), "completed", self.path)
 
     def __enter__(self) -> ParentRun:
         return self
@@ -101,15 +118,23 @@ class ParentRun:
     ) -> None:
         if error is None:
             return
+        from recexp.tracking import finish_all
+
         state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         self.run.set_status(
             state,
             error=str(error) or error.__class__.__name__,
             **{f"{self.kind}_completed": self.completed},
         )
+        finish_all(self.trackers, {}, state, self.path)
 
 
-def run_folds(config: ExperimentConfig, runs_root: str | Path = "runs", quiet: bool = False):
+def run_folds(
+    config: ExperimentConfig,
+    runs_root: str | Path = "runs",
+    quiet: bool = False,
+    mlflow_parent: str | None = None,
+) -> RunDir:
     """``split.folds: K``: one run per fold under a parent run whose metrics are mean ± std."""
     from recexp.data import fold_splits
 
@@ -119,7 +144,7 @@ def run_folds(config: ExperimentConfig, runs_root: str | Path = "runs", quiet: b
         children.append(
             config.model_copy(update={"dataset": dataset, "name": f"{config.name}-fold{i}"})
         )
-    return _run_repeats(config, children, "folds", runs_root, quiet)
+    return _run_repeats(config, children, "folds", runs_root, quiet, mlflow_parent)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -158,8 +183,9 @@ def _run_repeats(
     kind: str,
     runs_root: str | Path,
     quiet: bool,
+    mlflow_parent: str | None = None,
 ) -> RunDir:
-    parent = ParentRun.create(config, kind, runs_root, quiet)
+    parent = ParentRun.create(config, kind, runs_root, quiet, mlflow_parent=mlflow_parent)
     parent.run.set_status("running", **{kind: len(children)})
     with parent:
         done = []

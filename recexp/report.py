@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from recexp import __version__
-from recexp import compare as cmp
+from recexp.compare import render_markdown
+from recexp.compare_rows import COLUMNS, best_run, collect, fingerprint_warning, sort_rows
+from recexp.compare_stats import RESAMPLES, STAT_COLUMNS, paired_stats
 from recexp.errors import ConfigError
 
 #: compare columns shown left-aligned (text); every other column is a number
@@ -68,7 +70,7 @@ def _img(png: bytes, alt: str, width: int | None = None) -> str:
 
 
 def _figure_png(fig: Any) -> bytes:
-    from recexp.plots import png_bytes
+    from recexp.plots_common import png_bytes
 
     return png_bytes(fig)
 
@@ -86,7 +88,7 @@ def _table(
     narrow: bool = False,
 ) -> str:
     """The compare table as HTML, cell text exactly as ``recexp compare --format markdown``."""
-    lines = cmp.render_markdown(rows, columns).splitlines()
+    lines = render_markdown(rows, columns).splitlines()
     head = "".join(
         f"<th{'' if key in TEXT_COLUMNS else ' class=num'}>{html.escape(title)}</th>"
         for key, title in columns
@@ -107,7 +109,7 @@ def _table(
 
 
 def _run_section(row: dict[str, Any]) -> str:
-    from recexp import plots
+    from recexp import plots_run as plots
 
     path = Path(row["path"])
     images = {}
@@ -138,6 +140,39 @@ def _run_section(row: dict[str, Any]) -> str:
     )
 
 
+def _stats_section(rows: list[dict[str, Any]], ref: str | None, best: str | None) -> list[str]:
+    """The paired statistics against run ``ref`` (None: no run to pair), as compare --stats."""
+    if ref is None:
+        return ['<p class="note">None: no run has a predictions.parquet to pair with.</p>']
+    stat_columns = [("run", "run"), ("test_rmse", "test RMSE"), *STAT_COLUMNS]
+    return [
+        _table(rows, stat_columns, best, narrow=True),
+        f'<p class="note">As <code>recexp compare --stats</code>, paired against '
+        f"<b>{html.escape(ref)}</b>: d RMSE = run − reference on the test ratings both "
+        f"scored; 95% CI from {RESAMPLES:,} paired bootstrap resamples of those ratings "
+        "(* = the interval excludes 0: more than test-set noise); - = not on the same data "
+        "or no predictions.parquet.</p>",
+    ]
+
+
+def _figures_section(run_paths: Sequence[str | Path]) -> list[str]:
+    """The runs' validation curves and test RMSE against params and train seconds (each
+    figure left out when no run has what it draws)."""
+    from recexp import plots_runs
+
+    figures = []
+    with contextlib.suppress(ConfigError):  # no run with a history
+        fig = plots_runs.curves_many_figure(run_paths)
+        figures.append(_img(_figure_png(fig), "val RMSE curves"))
+    for x in ("params", "train_seconds"):
+        with contextlib.suppress(ConfigError):  # no run with both values
+            fig = plots_runs.scatter_figure(run_paths, x)
+            figures.append(_img(_figure_png(fig), f"RMSE vs {x}"))
+    if not figures:
+        return []
+    return ["<h2>Curves and trade-offs</h2>", f'<div class="figures">{"".join(figures)}</div>']
+
+
 def render_report(
     run_paths: Sequence[str | Path],
     *,
@@ -146,16 +181,14 @@ def render_report(
 ) -> str:
     """The report as one HTML string; raises ConfigError when no run is readable or
     ``reference`` names no run among them."""
-    from recexp import plots
-
-    rows, problems = cmp.collect(run_paths)
+    rows, problems = collect(run_paths)
     if not rows:
         raise ConfigError("no readable run directory among those given")
-    rows = cmp.sort_rows(rows)
+    rows = sort_rows(rows)
     if reference is not None and reference not in {r["run"] for r in rows}:
         raise ConfigError("no such run among those given", key="--reference", got=reference)
-    best = cmp.best_run(rows)
-    ref = cmp.paired_stats(rows, reference)
+    best = best_run(rows)
+    ref = paired_stats(rows, reference)
 
     parts = [
         f"<h1>{html.escape(title)}</h1>",
@@ -163,7 +196,7 @@ def render_report(
         f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by recexp {__version__}"
         "</p>",
     ]
-    warning = cmp.fingerprint_warning(rows)
+    warning = fingerprint_warning(rows)
     if warning:
         parts.append(f'<p class="warning">{html.escape(warning)}</p>')
     for problem in problems:
@@ -173,37 +206,15 @@ def render_report(
         )
     parts += [
         "<h2>Runs</h2>",
-        _table(rows, cmp.COLUMNS, best),
+        _table(rows, COLUMNS, best),
         '<p class="note">As <code>recexp compare</code>: best test RMSE first (highlighted); '
         "vs mean / vs biases: test RMSE relative to the global-mean and biases baselines.</p>",
         "<h2>Paired statistics</h2>",
+        *_stats_section(rows, ref, best),
+        *_figures_section(run_paths),
+        "<h2>Each run</h2>",
+        *(_run_section(row) for row in rows),
     ]
-    if ref is not None:
-        stat_columns = [("run", "run"), ("test_rmse", "test RMSE"), *cmp.STAT_COLUMNS]
-        parts += [
-            _table(rows, stat_columns, best, narrow=True),
-            f'<p class="note">As <code>recexp compare --stats</code>, paired against '
-            f"<b>{html.escape(ref)}</b>: d RMSE = run − reference on the test ratings both "
-            f"scored; 95% CI from {cmp.RESAMPLES:,} paired bootstrap resamples of those ratings "
-            "(* = the interval excludes 0: more than test-set noise); - = not on the same data "
-            "or no predictions.parquet.</p>",
-        ]
-    else:
-        parts.append('<p class="note">None: no run has a predictions.parquet to pair with.</p>')
-
-    figures = []
-    with contextlib.suppress(ConfigError):  # no run with a history
-        figures.append(_img(_figure_png(plots.curves_many_figure(run_paths)), "val RMSE curves"))
-    for x in ("params", "train_seconds"):
-        with contextlib.suppress(ConfigError):  # no run with both values
-            figures.append(_img(_figure_png(plots.scatter_figure(run_paths, x)), f"RMSE vs {x}"))
-    if figures:
-        parts += [
-            "<h2>Curves and trade-offs</h2>",
-            f'<div class="figures">{"".join(figures)}</div>',
-        ]
-    parts.append("<h2>Each run</h2>")
-    parts += [_run_section(row) for row in rows]
     body = "\n".join(parts)
     return (
         "<!DOCTYPE html>\n"

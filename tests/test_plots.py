@@ -9,7 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from recexp import cli_plots, plots
+from recexp import plots
+from recexp.cli import app as cli_app
 from recexp.errors import ConfigError
 from tests.fake_runs import make_run
 
@@ -126,14 +127,8 @@ def test_bad_input(tmp_path: Path):
 
 
 def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    cli_plots.register(app)
-    return app
+    """The recexp command line (``plot`` and ``report`` among its commands)."""
+    return cli_app
 
 
 def test_cli_plot(tmp_path: Path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from recexp import tracking
+from recexp import tracking, tracking_mlflow
 from recexp.errors import ConfigError
 from recexp.tracking_options import TrackingOptions
 from tests.conftest import TINY
@@ -74,7 +74,7 @@ def test_without_mlflow_one_line_with_the_install_command(monkeypatch):
     monkeypatch.setattr(options_module.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ValidationError, match=r"mlflow is not installed; pip install"):
         TrackingOptions.model_validate({"mlflow": {}})
-    monkeypatch.setattr(tracking, "mlflow_installed", lambda: False)
+    monkeypatch.setattr(tracking_mlflow, "mlflow_installed", lambda: False)
     with pytest.raises(ConfigError) as error:
         tracking.MlflowTracker()
     assert error.value.line() == (
@@ -257,9 +257,8 @@ def test_tensorboard_event_files(tmp_path: Path):
 HEAVY = ("matplotlib", "mlflow", "tensorboard")
 PROBE = """
 import sys
-from recexp import cli, cli_plots
+from recexp import cli
 import recexp.plots, recexp.report, recexp.tracking, recexp.tracking_options
-cli_plots.register(cli.app)
 sys.argv = ["recexp", *sys.argv[1:]]
 try:
     cli.main()

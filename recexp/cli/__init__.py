@@ -5,6 +5,7 @@ parsing its arguments and calling one function of the package.
     recommend.py  recommend
     inspect.py    validate, summary, list
     compare.py    compare
+    plots.py      plot, report
     data.py       data list | fetch | info | add
 """
 
@@ -12,7 +13,14 @@ from importlib import import_module
 
 from recexp.cli.app import app
 
-for _module in ("train", "recommend", "inspect", "compare", "data"):  # --help lists them so
+for _module in (
+    "train",
+    "recommend",
+    "inspect",
+    "compare",
+    "plots",
+    "data",
+):  # --help lists them so
     import_module(f"recexp.cli.{_module}")
 
 

@@ -1,6 +1,6 @@
 """``recexp plot`` and ``recexp report``: pictures and an HTML page of many runs.
 
-Wire into the main app with ``register(app)``. matplotlib is imported only when a
+matplotlib is imported only when a
 command runs, never at ``recexp --help``.
 """
 
@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from recexp.cli.app import app
 from recexp.errors import ConfigError, one_line_errors
 
 RunsArg = Annotated[list[Path], typer.Argument(help="Run directories, e.g. runs/*.")]
@@ -34,6 +35,7 @@ def _writable(out: Path, suffix: str) -> None:
         raise ConfigError("is a directory; expected a file name", key="--output", got=str(out))
 
 
+@app.command()
 def plot(
     runs: RunsArg,
     output: Annotated[
@@ -75,6 +77,7 @@ def plot(
         print(written)
 
 
+@app.command()
 def report(
     runs: RunsArg,
     output: Annotated[
@@ -105,9 +108,3 @@ def report(
                 f"cannot write: {e.strerror or e}", key="--output", got=str(output)
             ) from None
         print(written)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``plot`` and ``report`` to ``app``."""
-    app.command("plot")(plot)
-    app.command("report")(report)
