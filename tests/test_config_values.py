@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from recexp import memory
 from recexp.cli import app
 from recexp.config import load_spec
-from recexp.spec_yaml import load_yaml
 from recexp.errors import ConfigError
+from recexp.spec_yaml import load_yaml
 
 from .conftest import TINY
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recexp.data import download
 from recexp.cli.data import app
+from recexp.data import download
 
 U_DATA = "1\t1\t5\t874965758\n1\t2\t3\t876893171\n2\t1\t4\t878542960\n"
 runner = CliRunner()
