@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 
-.PHONY: install demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families clean
+.PHONY: install tracking demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families report-screenshot clean
 
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(BIN)/recexp: pyproject.toml
 	@touch $@
 
 install: $(BIN)/recexp ## create .venv and install recexp with its dev tools
+
+tracking: install ## the optional MLflow/TensorBoard extra (its tests skip without it)
+	$(BIN)/pip install --quiet -e ".[dev,tracking]"
 
 demo: install ## train NeuMF on the embedded synthetic dataset, then compare all runs
 	$(BIN)/recexp train configs/neumf.yaml
@@ -49,6 +52,9 @@ bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
 bench-accuracy-families: install ## autorec, svdpp, glocal_k and Surprise SVD++ on ML-100K u1 (~25 min)
 	$(BIN)/pip install --quiet -e ".[accuracy]"
 	$(BIN)/python -m benchmarks.accuracy_families --json benchmarks/results/accuracy_families.json
+
+report-screenshot: install ## headless Chromium photo of a report of hand-made runs -> docs/report.png
+	PYTHON=$(BIN)/python scripts/report_screenshot.sh
 
 clean:
 	rm -rf $(VENV) $(SMOKE_RUNS) .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ recexp's own spec parser and data pipeline (``recexp.data.prepare``: the predefi
 fold, validation = a seeded 5% of u1.base; ``--split random`` = the random 90/10 split
 with 5% of train for validation) and trained through the family's Recommender
 (fit / predict), in this process, one family at a time. Test rows whose user or item is
-not in train get the train mean (the model is never asked about them). Prints val/test
+not in train get the run's fallback (the biases baseline), as in `recexp train`. Prints val/test
 RMSE and MAE in rating units, wall seconds and train ratings per second per family, and
 Surprise's SVDpp (default parameters) fitted on the same train rows (train minus val).
 
@@ -31,13 +31,7 @@ SHARED_DATA = Path(os.environ.get("RECEXP_DATA_DIR", ROOT.parent / "shared" / "d
 FAMILIES = ("autorec", "svdpp", "glocal_k")
 
 
-def _register() -> None:
-    """Import the families before recexp.config builds its spec union."""
-    from recexp.models import autorec, glocal_k, svdpp  # noqa: F401
-
-
 def load_config(family: str, split: str, overrides: list[str]) -> Any:
-    _register()
     from recexp.config import load_spec
 
     extra = list(overrides)
@@ -47,38 +41,23 @@ def load_config(family: str, split: str, overrides: list[str]) -> Any:
 
 
 def train_data(config: Any, data: Any) -> Any:
-    from recexp.models._protocol_stub import TrainData
+    from recexp.experiment import train_data as run_train_data
 
-    t = data.transform
-    known = data.val.known
-    return TrainData(
-        user=data.train.user,
-        item=data.train.item,
-        rating=t.forward(data.train.rating),
-        val_user=data.val.user[known],
-        val_item=data.val.item[known],
-        val_rating=t.forward(data.val.rating[known]),
-        n_users=data.n_users,
-        n_items=data.n_items,
-        options=config.training,
-        optimizer=config.optimizer,
-        seed=config.seed,
-    )
+    return run_train_data(config, data)
 
 
 def scores(model: Any, data: Any, part: Any) -> dict[str, float]:
+    """RMSE and MAE in rating units as a run scores them (unseen ids: the biases fallback)."""
     import numpy as np
 
-    pred = np.full(len(part), data.global_mean, np.float32)
-    known = part.known
-    if known.any():
-        pred[known] = data.transform.inverse(model.predict(part.user[known], part.item[known]))
-    pred = np.clip(pred, data.scale.min, data.scale.max)
+    from recexp.evaluation import fallback_for, predict_part
+
+    pred = predict_part(model.predict, data, part, fallback_for(data))
     err = pred - part.rating
     return {
         "rmse": float(np.sqrt(np.mean(err**2))),
         "mae": float(np.mean(np.abs(err))),
-        "unknown": int((~known).sum()),
+        "unknown": int((~part.known).sum()),
     }
 
 
@@ -95,7 +74,7 @@ def refit_data(config: Any, data: Any, best_epoch: int) -> tuple[Any, Any]:
     """Train + known val rows, no validation, a fixed epoch count (the one chosen on val)."""
     import numpy as np
 
-    from recexp.models._protocol_stub import TrainData
+    from recexp.training import TrainData
 
     base = train_data(config, data)
     model = config.model
@@ -118,6 +97,7 @@ def refit_data(config: Any, data: Any, best_epoch: int) -> tuple[Any, Any]:
         options=training,
         optimizer=base.optimizer,
         seed=base.seed,
+        title=base.title,
     )
     return merged, model
 
@@ -126,21 +106,12 @@ def run_family(
     family: str, split: str, overrides: list[str], verbose: bool, refit: bool = False
 ) -> dict[str, Any]:
     from recexp.data.pipeline import prepare
-    from recexp.models import MODELS, BuildContext
+    from recexp.models.build import build_context, build_recommender, make_recommender
 
     config = load_config(family, split, overrides)
     data = prepare(config.dataset, config.seed)
-    ctx = BuildContext(
-        n_users=data.n_users,
-        n_items=data.n_items,
-        global_mean=data.global_mean,
-        rating_min=data.scale.min,
-        rating_max=data.scale.max,
-        user_embedding=config.embedding.user,
-        item_embedding=config.embedding.item,
-        seed=config.seed,
-    )
-    model = MODELS.get(family).fn(config.model, ctx)
+    ctx = build_context(config, data)
+    model = build_recommender(config, data)
     t0 = time.perf_counter()
     result = model.fit(train_data(config, data), [Printer()] if verbose else [])
     wall = time.perf_counter() - t0
@@ -148,7 +119,7 @@ def run_family(
     name = config.name
     if refit and result.best_epoch:
         merged, options = refit_data(config, data, result.best_epoch)
-        model = MODELS.get(family).fn(options, ctx)
+        model = make_recommender(options, ctx, merged.options, config.optimizer, len(merged))
         t1 = time.perf_counter()
         result = model.fit(merged, [Printer()] if verbose else [])
         wall += time.perf_counter() - t1

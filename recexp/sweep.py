@@ -18,8 +18,11 @@ from typing import Any
 import yaml
 
 from recexp.config import ExperimentConfig, load_spec
-from recexp.errors import ConfigError
-from recexp.runs import RunDir
+from recexp.errors import ConfigError, TrainingError
+from recexp.parents import ParentRun
+from recexp.run_metrics import Metrics
+from recexp.runs import SWEEP_RECORD, RunDir
+from recexp.spec_yaml import load_yaml
 
 MONITOR = "val_rmse"
 
@@ -41,7 +44,9 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
             )
         text = raw.strip()
         try:
-            values = yaml.safe_load(text if text.startswith("[") else f"[{text}]")
+            values = load_yaml(text if text.startswith("[") else f"[{text}]")
+        except ConfigError as e:
+            raise ConfigError(e.problem, key=f"--grid {key}", got=raw) from None
         except yaml.YAMLError:
             raise ConfigError("values are not valid YAML", key=f"--grid {key}", got=raw) from None
         if not isinstance(values, list) or not values:
@@ -93,8 +98,8 @@ def plan(
     return base, trials
 
 
-def _score(metrics: dict[str, Any], part: str) -> float | None:
-    value = (metrics.get(part) or {}).get("rmse")
+def _score(metrics: Metrics, part: str) -> float | None:
+    value = getattr(metrics, part).rmse
     return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
@@ -106,14 +111,7 @@ def run_sweep(
     quiet: bool = False,
 ) -> RunDir:
     """Run every trial of ``grid`` on ``spec``; the selected one is the lowest val RMSE."""
-    from recexp.display import Display
-    from recexp.errors import TrainingError
-    from recexp.experiment import load_metrics, run_cross_validation, run_experiment
-
     base, trials = plan(spec, grid, overrides)
-    parent = RunDir.create(runs_root, f"{base.name}-sweep")
-    parent.write_text("config.yaml", yaml.safe_dump(base.resolved(), sort_keys=False))
-    display = Display(quiet=quiet)
     record: dict[str, Any] = {
         "spec": str(spec),
         "overrides": list(overrides or []),
@@ -122,57 +120,63 @@ def run_sweep(
         "trials": [],
         "selected": None,
     }
-    parent.set_status("running", trials=len(trials))
-    parent.write_json("sweep.json", record)
-    try:
+    name = f"{base.name}-sweep"
+    with ParentRun.create(base, "trials", runs_root, quiet, name, trials=len(trials)) as parent:
+        parent.run.write_json(SWEEP_RECORD, record)
         for i, (trial, config) in enumerate(trials):
             label = ", ".join(f"{k}={json.dumps(v)}" for k, v in trial.items())
-            display.message(f"trial {i + 1}/{len(trials)}: {label}")
+            parent.display.message(f"trial {i + 1}/{len(trials)}: {label}")
             child = config.model_copy(update={"name": f"{base.name}-{i:02d}"})
-            entry: dict[str, Any] = {"index": i, "overrides": trial}
-            try:
-                if getattr(child.dataset.split, "folds", None):
-                    run = run_cross_validation(child, parent.path / "trials", quiet=quiet)
-                else:
-                    run = run_experiment(child, parent.path / "trials", display=display)
-                metrics = load_metrics(run)
-                if metrics.get("interrupted"):  # Ctrl-C / SIGTERM stops the whole sweep
-                    entry.update(path=str(run.path.relative_to(parent.path)), status="interrupted")
-                    record["trials"].append(entry)
-                    parent.write_json("sweep.json", record)
-                    raise KeyboardInterrupt
-                entry.update(
-                    path=str(run.path.relative_to(parent.path)),
-                    status="completed",
-                    val_rmse=_score(metrics, "val"),
-                    test_rmse=_score(metrics, "test"),
-                )
-            except TrainingError as error:  # a diverged trial: recorded, the sweep goes on
-                entry.update(status="failed", error=str(error))
-            record["trials"].append(entry)
-            parent.write_json("sweep.json", record)
-    except BaseException as error:
-        state = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        parent.set_status(
-            state,
-            error=str(error) or error.__class__.__name__,
-            trials_completed=len(record["trials"]),
-        )
-        raise
-    scored = [t for t in record["trials"] if t.get("val_rmse") is not None]
-    if not scored:
-        parent.set_status("failed", error="no trial produced a validation RMSE")
-        raise TrainingError("sweep: no trial produced a validation RMSE")
-    best = min(scored, key=lambda t: t["val_rmse"])
-    record["selected"] = best["index"]
-    parent.write_json("sweep.json", record)
-    metrics = load_metrics(RunDir(parent.path / best["path"]))
-    metrics.update(name=parent.path.name, sweep={"trials": len(trials), "selected": best})
-    parent.write_json("metrics.json", metrics)
-    parent.set_status("completed", trials=len(trials), selected=best["index"])
+            record["trials"].append(_run_trial(parent, i, trial, child))
+            parent.run.write_json(SWEEP_RECORD, record)
+        best = _select(record)
+        parent.run.write_json(SWEEP_RECORD, record)
+        metrics = RunDir(parent.path / best["path"]).metrics()
+        metrics.name = parent.path.name
+        metrics.sweep = {"trials": len(trials), "selected": best}  # type: ignore[attr-defined]
+        parent.complete(metrics, trials=len(trials), selected=best["index"])
     label = ", ".join(f"{k}={json.dumps(v)}" for k, v in best["overrides"].items())
-    display.message(
+    parent.display.message(
         f"selected on {MONITOR}: trial {best['index']} ({label}): val RMSE "
         f"{best['val_rmse']:.4f}, test RMSE {best['test_rmse']:.4f}  -> {parent.path}"
     )
-    return parent
+    return parent.run
+
+
+def _run_trial(
+    parent: ParentRun, index: int, trial: dict[str, Any], config: ExperimentConfig
+) -> dict[str, Any]:
+    """One trial's entry in sweep.json; a diverged trial is recorded and the sweep goes on."""
+    entry: dict[str, Any] = {"index": index, "overrides": trial}
+    try:
+        run = parent.run_child(config)
+    except TrainingError as error:
+        return {**entry, "status": "failed", "error": str(error)}
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM stops the whole sweep
+        entry["status"] = "interrupted"
+        parent.run.write_json(SWEEP_RECORD, _with_trial(parent, entry))
+        raise
+    metrics = run.metrics()
+    return {
+        **entry,
+        "path": str(run.path.relative_to(parent.path)),
+        "status": "completed",
+        "val_rmse": _score(metrics, "val"),
+        "test_rmse": _score(metrics, "test"),
+    }
+
+
+def _with_trial(parent: ParentRun, entry: dict[str, Any]) -> dict[str, Any]:
+    record = parent.run.read_json(SWEEP_RECORD)
+    record["trials"].append(entry)
+    return record
+
+
+def _select(record: dict[str, Any]) -> dict[str, Any]:
+    """The trial with the lowest validation RMSE (test RMSE is never looked at)."""
+    scored = [t for t in record["trials"] if t.get("val_rmse") is not None]
+    if not scored:
+        raise TrainingError("sweep: no trial produced a validation RMSE")
+    best = min(scored, key=lambda t: t["val_rmse"])
+    record["selected"] = best["index"]
+    return best

@@ -37,7 +37,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_top_items_are_the_models_best_unrated_items(runs):
-    _, data, predict = load_run(runs["mf"])
+    _, data, model = load_run(runs["mf"])
+    predict = model.predict
     code = 0
     raw_user = data.users.inverse(np.array([code]))[0]
     rated = set(data.train.item[data.train.user == code].tolist())

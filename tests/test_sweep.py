@@ -111,7 +111,7 @@ def test_interrupt_stops_the_sweep(tiny_spec: Path, tmp_path: Path):
         run_sweep(tiny_spec, {"model.dim": [2, 3, 4]}, runs_root=tmp_path / "runs", quiet=True)
     (parent,) = (tmp_path / "runs").iterdir()
     status = json.loads((parent / "status.json").read_text())
-    assert status["status"] == "interrupted" and status["trials_completed"] == 1
+    assert status["status"] == "interrupted" and status["trials_completed"] == 0
     record = json.loads((parent / "sweep.json").read_text())
     assert [t["status"] for t in record["trials"]] == ["interrupted"]
     assert len(list((parent / "trials").iterdir())) == 1  # the other two never started

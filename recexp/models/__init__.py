@@ -1,6 +1,16 @@
 """Model families. Importing this package fills the model registry."""
 
-from recexp.models import baselines, gmf, mf, mlp, neumf, two_tower  # noqa: F401  (register the families)
+from recexp.models import (  # noqa: F401  (register)
+    autorec,
+    closed_form,
+    glocal_k,
+    gmf,
+    mf,
+    mlp,
+    neumf,
+    svdpp,
+    two_tower,
+)
 from recexp.models.base import MODELS, BuildContext, ModelOptions
 
 __all__ = ["MODELS", "BuildContext", "ModelOptions"]

@@ -9,7 +9,6 @@ is made dense inside the graph (never the whole matrix).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,14 +18,16 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveInt
 
 from recexp.data.rating_vectors import RatingVectors
-from recexp.models._protocol_stub import (
-    EpochListener,
-    FitResult,
-    ModelSummary,
-    Recommender,
-    TrainData,
+from recexp.models._accuracy_common import (
+    AccuracyRecommender,
+    current_lr,
+    own_loop_unsupported,
+    save_atomically,
 )
 from recexp.models.base import MODELS, BuildContext, ModelOptions
+from recexp.models.protocol import ModelSummary, Recommender
+from recexp.runs import MODEL_WEIGHTS, RATING_VECTORS
+from recexp.training.events import EpochListener, FitResult, TrainData
 
 
 class AutoRecOptions(ModelOptions):
@@ -45,6 +46,9 @@ class AutoRecOptions(ModelOptions):
         1.0, description="lambda of lambda/2 (||W||^2 + ||V||^2) on the summed squared error"
     )
     batch_rows: PositiveInt = Field(64, description="rating vectors (items or users) per step")
+
+    def unsupported(self, config: Any) -> tuple[str, str, Any] | None:
+        return own_loop_unsupported(config, zeros_unobserved=True)
 
 
 def _dense_rows(vectors: Any, rows: Any, n_cols: int) -> tuple[Any, Any]:
@@ -65,17 +69,18 @@ def _dense_rows(vectors: Any, rows: Any, n_cols: int) -> tuple[Any, Any]:
     return ratings, mask
 
 
-class AutoRecRecommender(Recommender):
-    """Implements the Recommender protocol (fit / predict / save / load) for ``autorec``."""
+class AutoRecRecommender(AccuracyRecommender):
+    """``autorec`` behind the Recommender interface: the model, and the train rating rows
+    it reconstructs (saved beside the weights)."""
 
-    def __init__(self, options: AutoRecOptions, n_users: int = 0, n_items: int = 0) -> None:
-        self.options = options
-        self.n_users, self.n_items = n_users, n_items
-        self.model: Any = None
+    options_class = AutoRecOptions
+    options: AutoRecOptions
+
+    def __init__(self, options: AutoRecOptions, *args: Any) -> None:
+        super().__init__(options, *args)
         self.vectors: RatingVectors | None = None
-        self.optimizer_label = ""
+        self._build()
 
-    # -- building ----------------------------------------------------------------------
     def _build(self) -> None:
         import keras
 
@@ -96,77 +101,26 @@ class AutoRecRecommender(Recommender):
     def _rows_cols(self, user: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (item, user) if self.options.kind == "item" else (user, item)
 
-    # -- protocol ----------------------------------------------------------------------
-    def fit(self, data: TrainData, listeners: Sequence[EpochListener] = ()) -> FitResult:
-        import keras
-        import tensorflow as tf
+    def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
+        from recexp.models._accuracy_fit import EpochLoop
+        from recexp.training.optimizers import make_optimizer
 
-        from recexp.models._accuracy_fit import EpochLoop, errors
-        from recexp.models.layers_autorec import masked_squared_error
-        from recexp.optim import make_optimizer
-
-        o = self.options
-        keras.utils.set_random_seed(data.seed)
-        self.n_users, self.n_items = data.n_users, data.n_items
         self.vectors = RatingVectors.build(
-            data.user, data.item, data.rating, data.n_users, data.n_items, by=o.kind
+            data.user, data.item, data.rating, self.n_users, self.n_items, by=self.options.kind
         )
-        self._build()
-        layer = self.layer
         optimizer = make_optimizer(data.optimizer)
-        self.optimizer_label = f"{data.optimizer.name} lr={data.optimizer.learning_rate:g}"
-        v = self.vectors
-        csr = (tf.constant(v.indptr), tf.constant(v.indices), tf.constant(v.values))
-        n_rows, n_cols = v.n_rows, v.n_cols
-        # rows with no ratings teach nothing: train on the observed rows only
-        train_rows = np.flatnonzero(v.lengths() > 0).astype(np.int64)
-        batch = min(o.batch_rows, len(train_rows))
-        steps = math.ceil(len(train_rows) / batch)
-        rows_t = tf.constant(train_rows)
-        weights = layer.trainable_variables
-        optimizer.build(weights)
-        seed = tf.Variable(0, dtype=tf.int64, trainable=False)
+        run_epoch = self._epoch_function(optimizer, data.seed)
 
-        @tf.function(reduce_retracing=True)
-        def run_epoch() -> Any:
-            seed.assign_add(1)
-            order = tf.random.experimental.stateless_shuffle(
-                rows_t, tf.stack([tf.constant(data.seed, tf.int64), seed])
-            )
-            total_loss = tf.constant(0.0)
-            total_sq = tf.constant(0.0)
-            total_n = tf.constant(0.0)
-            for step in tf.range(steps):
-                rows = order[step * batch : tf.minimum((step + 1) * batch, len(train_rows))]
-                ratings, mask = _dense_rows(csr, rows, n_cols)
-                with tf.GradientTape() as tape:
-                    sq = masked_squared_error(ratings, layer(ratings), mask)
-                    size = tf.cast(tf.shape(rows)[0], tf.float32)
-                    loss = sq / size + layer.l2_penalty() / n_rows
-                grads = tape.gradient(loss, weights)
-                optimizer.apply_gradients(zip(grads, weights, strict=True))
-                total_loss += loss * size
-                total_sq += sq
-                total_n += tf.reduce_sum(mask)
-            return total_loss / len(train_rows), tf.sqrt(total_sq / total_n)
+        def epoch(_: int) -> dict[str, Any]:
+            from recexp.models._accuracy_fit import epoch_logs
 
-        lo = float(np.min(data.rating)) if len(data.rating) else -np.inf
-        hi = float(np.max(data.rating)) if len(data.rating) else np.inf
+            loss, sq, absolute, observed = (float(v) for v in run_epoch())
+            return epoch_logs(loss, sq, absolute, observed, current_lr(optimizer))
 
-        def epoch(_: int) -> dict[str, float]:
-            loss, rmse = run_epoch()
-            lr = optimizer.learning_rate
-            return {
-                "loss": float(loss),
-                "rmse": float(rmse),
-                "learning_rate": float(np.asarray(lr)),
-            }
+        def validate() -> np.ndarray:
+            return self.clip(self.predict(data.val_user, data.val_item))
 
-        def validate() -> tuple[float, float]:
-            return errors(self.predict(data.val_user, data.val_item), data.val_rating, lo, hi)
-
-        loop = EpochLoop(listeners, data.options.early_stopping, len(data.rating))
-        return loop.run(
+        return EpochLoop(listeners, data).run(
             data.options.max_epochs,
             epoch,
             validate,
@@ -174,9 +128,53 @@ class AutoRecRecommender(Recommender):
             self.model.set_weights,
         )
 
+    def _epoch_function(self, optimizer: Any, seed: int) -> Any:
+        """One shuffled pass over the observed rows, in one graph call: (loss, sq, abs, n)."""
+        import tensorflow as tf
+
+        from recexp.models.layers_autorec import masked_squared_error
+
+        assert self.vectors is not None
+        v, layer = self.vectors, self.layer
+        csr = (tf.constant(v.indptr), tf.constant(v.indices), tf.constant(v.values))
+        n_rows, n_cols = v.n_rows, v.n_cols
+        # rows with no ratings teach nothing: train on the observed rows only
+        train_rows = np.flatnonzero(v.lengths() > 0).astype(np.int64)
+        n_train_rows = max(len(train_rows), 1)
+        batch = max(min(self.options.batch_rows, len(train_rows)), 1)
+        steps = math.ceil(len(train_rows) / batch)
+        rows_t = tf.constant(train_rows)
+        weights = layer.trainable_variables
+        optimizer.build(weights)
+        counter = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+        @tf.function(reduce_retracing=True)
+        def run_epoch() -> Any:
+            counter.assign_add(1)
+            order = tf.random.experimental.stateless_shuffle(
+                rows_t, tf.stack([tf.constant(seed, tf.int64), counter])
+            )
+            total = [tf.constant(0.0) for _ in range(4)]  # loss, squared, absolute, observed
+            for step in tf.range(steps):
+                rows = order[step * batch : tf.minimum((step + 1) * batch, len(train_rows))]
+                ratings, mask = _dense_rows(csr, rows, n_cols)
+                with tf.GradientTape() as tape:
+                    recon = layer(ratings)
+                    sq = masked_squared_error(ratings, recon, mask)
+                    size = tf.cast(tf.shape(rows)[0], tf.float32)
+                    loss = sq / size + layer.l2_penalty() / n_rows
+                grads = tape.gradient(loss, weights)
+                optimizer.apply_gradients(zip(grads, weights, strict=True))
+                absolute = tf.reduce_sum(tf.abs((ratings - recon) * mask))
+                parts = (loss * size, sq, absolute, tf.reduce_sum(mask))
+                total = [t + p for t, p in zip(total, parts, strict=True)]
+            return total[0] / n_train_rows, total[1], total[2], total[3]
+
+        return run_epoch
+
     def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         """Reconstruct each queried row once (in chunks) and read it at the queried column."""
-        assert self.vectors is not None and self.model is not None, "fit or load first"
+        assert self.vectors is not None, "fit or load first"
         rows, cols = self._rows_cols(np.asarray(user), np.asarray(item))
         out = np.empty(len(rows), np.float32)
         if len(rows) == 0:
@@ -191,44 +189,30 @@ class AutoRecRecommender(Recommender):
             out[sel] = recon[inverse[sel] - start, cols[sel]]
         return out
 
-    def save(self, directory: Path) -> None:
-        assert self.vectors is not None and self.model is not None
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.model.save(directory / "model.keras")
-        self.vectors.save(directory / "rating_vectors.npz")
-        meta = {
-            "options": self.options.model_dump(),
-            "n_users": self.n_users,
-            "n_items": self.n_items,
-            "optimizer_label": self.optimizer_label,
-        }
-        (directory / "recommender.json").write_text(json.dumps(meta, indent=2))
+    def save_files(self, directory: Path) -> None:
+        assert self.vectors is not None, "fit first"
+        vectors = self.vectors
+        save_atomically(directory, MODEL_WEIGHTS, self.model.save_weights)
+        save_atomically(directory, RATING_VECTORS, vectors.save)
+        self.write_options(directory)
 
     @classmethod
-    def load(cls, directory: Path) -> AutoRecRecommender:
-        import keras
-
-        from recexp.models import layers_autorec  # noqa: F401  (registers AutoRec)
-
-        directory = Path(directory)
-        meta = json.loads((directory / "recommender.json").read_text())
-        self = cls(AutoRecOptions(**meta["options"]), meta["n_users"], meta["n_items"])
-        self.optimizer_label = meta["optimizer_label"]
-        self.model = keras.saving.load_model(directory / "model.keras", compile=False)
-        self.vectors = RatingVectors.load(directory / "rating_vectors.npz")
+    def load_files(cls, directory: Path) -> Recommender:
+        self, _ = cls.from_saved(directory)
+        self.model.load_weights(Path(directory) / MODEL_WEIGHTS)
+        self.vectors = RatingVectors.load(Path(directory) / RATING_VECTORS)
         return self
 
     def summary(self) -> ModelSummary:
-        params = int(self.model.count_params()) if self.model is not None else 0
+        from recexp.models.keras_model import keras_summary
+
+        summary = keras_summary(self.model)
         o = self.options
-        text = (
-            f"{o.kind}-based AutoRec: {o.hidden} hidden ({o.hidden_activation}), {params:,} params"
-        )
-        return ModelSummary(text, {"params": params, "kind": o.kind, "hidden": o.hidden})
+        summary.text += f"\n{o.kind}-based AutoRec: {o.hidden} hidden ({o.hidden_activation})"
+        return summary
 
 
 @MODELS.register("autorec", options=AutoRecOptions, help="I-/U-AutoRec (Sedhain et al. 2015)")
-def build_autorec(options: AutoRecOptions, ctx: BuildContext) -> AutoRecRecommender:
-    """A Recommender (not a keras.Model): the redesign's registry returns Recommenders."""
-    return AutoRecRecommender(options, ctx.n_users, ctx.n_items)
+def build_autorec(options: AutoRecOptions, ctx: BuildContext) -> Recommender:
+    """A Recommender of its own (it trains on rating vectors, not on (user, item) pairs)."""
+    return AutoRecRecommender.from_context(options, ctx)

@@ -25,21 +25,16 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 
 from recexp.data.rating_vectors import RatingVectors
+from recexp.errors import ConfigError
 from recexp.models._accuracy_common import (
-    current_lr,
-    optimizer_label,
-    rating_range,
-    read_meta,
-    write_meta,
-)
-from recexp.models._protocol_stub import (
-    EpochListener,
-    FitResult,
-    ModelSummary,
-    Recommender,
-    TrainData,
+    AccuracyRecommender,
+    own_loop_unsupported,
+    save_atomically,
 )
 from recexp.models.base import MODELS, BuildContext, ModelOptions
+from recexp.models.protocol import ModelSummary, Recommender
+from recexp.runs import MODEL_WEIGHTS, RATING_VECTORS
+from recexp.training.events import EpochListener, FitResult, TrainData
 
 
 class GLocalKOptions(ModelOptions):
@@ -62,222 +57,147 @@ class GLocalKOptions(ModelOptions):
     )
     max_cells: PositiveInt = Field(200_000_000, description="refuse larger n_items x n_users")
 
+    def unsupported(self, config: Any) -> tuple[str, str, Any] | None:
+        import importlib.util
 
-class GLocalKRecommender(Recommender):
-    """Implements the Recommender protocol for ``glocal_k``."""
+        if self.optimizer == "lbfgs" and importlib.util.find_spec("scipy") is None:
+            problem = "L-BFGS-B needs scipy: pip install 'recexp[accuracy]' (or optimizer: adam)"
+            return "model.optimizer", problem, self.optimizer
+        return own_loop_unsupported(config, zeros_unobserved=True)
 
-    def __init__(self, options: GLocalKOptions, n_users: int = 0, n_items: int = 0) -> None:
-        self.options = options
-        self.n_users, self.n_items = n_users, n_items
-        self.model: Any = None
+
+class GLocalKRecommender(AccuracyRecommender):
+    """``glocal_k`` behind the Recommender interface: the model, and the train rating
+    matrix it reads (saved beside the weights as rating vectors)."""
+
+    options_class = GLocalKOptions
+    options: GLocalKOptions
+
+    def __init__(self, options: GLocalKOptions, *args: Any) -> None:
+        super().__init__(options, *args)
         self.vectors: RatingVectors | None = None
         self.stage = "pre"
         self._matrix: np.ndarray | None = None  # cached predictions (n_items, n_users)
-        self.optimizer_label = ""
+        self._build()
 
     def _build(self) -> None:
         from recexp.models.layers_glocal_k import GLocalK
 
         o = self.options
         self.model = GLocalK(
-            self.n_users,
-            self.n_items,
-            o.n_hid,
-            o.n_dim,
-            o.n_layers,
-            o.lambda_s,
-            o.lambda_2,
-            o.gk_size,
-            o.dot_scale,
-            name="glocal_k",
-        )
+            self.n_users, self.n_items, o.n_hid, o.n_dim, o.n_layers, o.lambda_s, o.lambda_2,
+            o.gk_size, o.dot_scale, name="glocal_k",
+        )  # fmt: skip
         self.model.build()
-
-    def _ratings(self) -> np.ndarray:
-        assert self.vectors is not None
-        return self.vectors.to_dense()[0]
 
     def prediction_matrix(self) -> np.ndarray:
         """Predictions for every (item, user) of the train matrix, computed once."""
         if self._matrix is None:
             import tensorflow as tf
 
-            r = tf.constant(self._ratings())
+            assert self.vectors is not None, "fit or load first"
+            r = tf.constant(self.vectors.to_dense()[0])
             out = self.model.fine(r) if self.stage == "fine" else self.model.local(r)
             self._matrix = np.asarray(out)
         return self._matrix
 
-    def fit(self, data: TrainData, listeners: Sequence[EpochListener] = ()) -> FitResult:
-        import keras
+    def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
         import tensorflow as tf
 
-        from recexp.models._accuracy_fit import EpochLoop, errors
+        from recexp.models._accuracy_fit import EpochLoop
 
-        o = self.options
-        if data.n_users * data.n_items > o.max_cells:
-            raise ValueError(
-                f"glocal_k is full-batch: {data.n_items} x {data.n_users} cells exceed max_cells"
-            )
-        keras.utils.set_random_seed(data.seed)
-        self.n_users, self.n_items = data.n_users, data.n_items
+        o, model = self.options, self.model
         self.vectors = RatingVectors.build(
-            data.user, data.item, data.rating, data.n_users, data.n_items, by="item"
+            data.user, data.item, data.rating, self.n_users, self.n_items, by="item"
         )
-        self._build()
-        model = self.model
         ratings_np, mask_np = self.vectors.to_dense()
         ratings, mask = tf.constant(ratings_np), tf.constant(mask_np)
-        lo, hi = rating_range(data.rating)
 
         def objective(stage: str) -> Any:
             def loss() -> Any:
                 pred = model.fine(ratings) if stage == "fine" else model.local(ratings)
-                sq = tf.reduce_sum(tf.square(mask * (ratings - pred)))
-                return 0.5 * sq + model.penalty(), sq
+                err = mask * (ratings - pred)
+                sq = tf.reduce_sum(tf.square(err))
+                return 0.5 * sq + model.penalty(), sq, tf.reduce_sum(tf.abs(err))
 
             return loss
 
-        def variables(stage: str) -> list[Any]:
-            local = model.local_variables()
-            return local + model.global_kernel.trainable_weights if stage == "fine" else local
-
-        def validate() -> tuple[float, float]:
+        def validate() -> np.ndarray:
             self._matrix = None
-            return errors(self.predict(data.val_user, data.val_item), data.val_rating, lo, hi)
+            return self.clip(self.predict(data.val_user, data.val_item))
 
-        n_obs = float(mask_np.sum())
-        loop = EpochLoop(listeners, data.options.early_stopping, len(data.rating))
+        loop = EpochLoop(listeners, data)
         get_state = lambda: [np.array(w) for w in model.get_weights()]  # noqa: E731
+        step = self._step_maker(data)
         for stage, epochs, iters in (
             ("pre", o.pre_epochs, o.iter_p),
             ("fine", o.fine_epochs, o.iter_f),
         ):
             self.stage = stage
-            step = self._lbfgs_epoch if o.optimizer == "lbfgs" else self._adam_epoch(data)
-            run = step(objective(stage), variables(stage), iters, n_obs)
+            variables = model.local_variables()
+            if stage == "fine":
+                variables = variables + model.global_kernel.trainable_weights
+            run = step(objective(stage), variables, iters, float(mask_np.sum()))
             loop.run(epochs, run, validate, get_state, self._set_weights, select=stage == "fine")
             if loop.halted:
                 break
         self._matrix = None
-        self.optimizer_label = (
-            f"L-BFGS-B (scipy) {o.iter_p}/{o.iter_f} iterations per epoch"
-            if o.optimizer == "lbfgs"
-            else f"full-batch {optimizer_label(data.optimizer)}"
-        )
         return loop.result
+
+    def _step_maker(self, data: TrainData) -> Any:
+        from recexp.models._glocal_k_steps import adam_epochs, lbfgs_epochs
+
+        o = self.options
+        if o.optimizer == "lbfgs":
+            self.optimizer_label = f"L-BFGS-B (scipy) {o.iter_p}/{o.iter_f} iterations per epoch"
+            return lbfgs_epochs
+        from recexp.training.optimizers import make_optimizer
+
+        self.optimizer_label = (
+            f"full-batch {data.optimizer.name} lr={data.optimizer.learning_rate:g}"
+        )
+        return adam_epochs(lambda: make_optimizer(data.optimizer))
 
     def _set_weights(self, weights: list[np.ndarray]) -> None:
         self.model.set_weights(weights)
         self._matrix = None
 
-    @staticmethod
-    def _lbfgs_epoch(objective: Any, variables: list[Any], iters: int, n_obs: float) -> Any:
-        import tensorflow as tf
-        from scipy.optimize import minimize
-
-        shapes = [tuple(v.shape) for v in variables]
-        sizes = [int(np.prod(s)) for s in shapes]
-
-        @tf.function
-        def value_and_grad(flat: Any) -> Any:
-            for v, part, shape in zip(variables, tf.split(flat, sizes), shapes, strict=True):
-                v.assign(tf.reshape(part, shape))
-            with tf.GradientTape() as tape:
-                loss, sq = objective()
-            grads = tape.gradient(loss, variables)
-            return loss, sq, tf.concat([tf.reshape(g, [-1]) for g in grads], 0)
-
-        last: dict[str, float] = {}
-
-        def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-            loss, sq, grad = value_and_grad(tf.constant(x, tf.float32))
-            last["loss"], last["sq"] = float(loss), float(sq)
-            return float(loss), np.asarray(grad, np.float64)
-
-        def epoch(_: int) -> dict[str, float]:
-            x0 = np.concatenate([np.asarray(v).reshape(-1) for v in variables]).astype(np.float64)
-            res = minimize(
-                fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": iters, "maxcor": 10}
-            )
-            fun(res.x)  # leave the variables at the returned point
-            return {
-                "loss": last["loss"],
-                "rmse": float(np.sqrt(last["sq"] / n_obs)),
-                "learning_rate": np.nan,
-            }
-
-        return epoch
-
-    @staticmethod
-    def _adam_epoch(data: TrainData) -> Any:
-        def make(objective: Any, variables: list[Any], iters: int, n_obs: float) -> Any:
-            import tensorflow as tf
-
-            from recexp.optim import make_optimizer
-
-            optimizer = make_optimizer(data.optimizer)
-            optimizer.build(variables)
-
-            @tf.function
-            def steps() -> Any:
-                loss, sq = tf.constant(0.0), tf.constant(0.0)
-                for _ in tf.range(iters):
-                    with tf.GradientTape() as tape:
-                        loss, sq = objective()
-                    optimizer.apply_gradients(
-                        zip(tape.gradient(loss, variables), variables, strict=True)
-                    )
-                return loss, sq
-
-            def epoch(_: int) -> dict[str, float]:
-                loss, sq = steps()
-                return {
-                    "loss": float(loss),
-                    "rmse": float(np.sqrt(float(sq) / n_obs)),
-                    "learning_rate": current_lr(optimizer),
-                }
-
-            return epoch
-
-        return make
-
     def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
-        assert self.model is not None, "fit or load first"
         matrix = self.prediction_matrix()
         return matrix[np.asarray(item, np.int64), np.asarray(user, np.int64)].astype(np.float32)
 
-    def save(self, directory: Path) -> None:
-        assert self.model is not None and self.vectors is not None
-        directory = Path(directory)
-        write_meta(
-            directory,
-            self.options,
-            n_users=self.n_users,
-            n_items=self.n_items,
-            stage=self.stage,
-            optimizer_label=self.optimizer_label,
-        )
-        self.model.save_weights(directory / "model.weights.h5")
-        self.vectors.save(directory / "rating_vectors.npz")
+    def save_files(self, directory: Path) -> None:
+        assert self.vectors is not None, "fit first"
+        vectors = self.vectors
+        save_atomically(directory, MODEL_WEIGHTS, self.model.save_weights)
+        save_atomically(directory, RATING_VECTORS, vectors.save)
+        self.write_options(directory, stage=self.stage)
 
     @classmethod
-    def load(cls, directory: Path) -> GLocalKRecommender:
-        meta = read_meta(directory)
-        self = cls(GLocalKOptions(**meta["options"]), meta["n_users"], meta["n_items"])
-        self.stage, self.optimizer_label = meta["stage"], meta["optimizer_label"]
-        self._build()
-        self.model.load_weights(Path(directory) / "model.weights.h5")
-        self.vectors = RatingVectors.load(Path(directory) / "rating_vectors.npz")
+    def load_files(cls, directory: Path) -> Recommender:
+        self, meta = cls.from_saved(directory)
+        self.stage = meta["stage"]
+        self.model.load_weights(Path(directory) / MODEL_WEIGHTS)
+        self.vectors = RatingVectors.load(Path(directory) / RATING_VECTORS)
         return self
 
     def summary(self) -> ModelSummary:
-        params = int(self.model.count_params()) if self.model is not None else 0
+        from recexp.models.keras_model import keras_summary
+
+        summary = keras_summary(self.model)
         o = self.options
-        text = f"GLocal-K {o.n_layers}x{o.n_hid} (kernel dim {o.n_dim}), {params:,} params"
-        return ModelSummary(text, {"params": params})
+        summary.text += f"\nGLocal-K {o.n_layers}x{o.n_hid}, local kernel dim {o.n_dim}"
+        return summary
 
 
 @MODELS.register("glocal_k", options=GLocalKOptions, help="GLocal-K (Han et al. 2021)")
-def build_glocal_k(options: GLocalKOptions, ctx: BuildContext) -> GLocalKRecommender:
-    """A Recommender (not a keras.Model): the redesign's registry returns Recommenders."""
-    return GLocalKRecommender(options, ctx.n_users, ctx.n_items)
+def build_glocal_k(options: GLocalKOptions, ctx: BuildContext) -> Recommender:
+    """A Recommender of its own (full-batch over the rating matrix, two stages)."""
+    if ctx.n_users * ctx.n_items > options.max_cells:
+        raise ConfigError(
+            f"glocal_k is full-batch over the rating matrix: {ctx.n_items:,} items x "
+            f"{ctx.n_users:,} users exceed max_cells",
+            key="model.max_cells",
+            got=options.max_cells,
+        )
+    return GLocalKRecommender.from_context(options, ctx)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from recexp.config import EarlyStopping, TrainingOptions
-from recexp.models._protocol_stub import TrainData
-from recexp.optim import AdamOptions
+from recexp.training import TrainData
+from recexp.training.optimizers import AdamOptions
 
 
 def tiny_data(n_users: int = 12, n_items: int = 9, seed: int = 0, **training: object) -> TrainData:
@@ -35,6 +35,11 @@ def tiny_data(n_users: int = 12, n_items: int = 9, seed: int = 0, **training: ob
         optimizer=AdamOptions(learning_rate=0.01),
         seed=seed,
     )
+
+
+# what every family's fit reports per epoch (as recexp.training.fit does for Keras models)
+ROW_KEYS = ("epoch", "loss", "rmse", "mae", "val_loss", "val_rmse", "val_mae", "learning_rate",
+            "seconds")  # fmt: skip
 
 
 class Rows:

@@ -7,7 +7,8 @@ import pytest
 
 from recexp.models.glocal_k import GLocalKOptions, GLocalKRecommender
 from recexp.models.layers_glocal_k import GlobalKernel, GLocalK, LocalKernelDense, local_kernel
-from tests.models._tiny import Rows, tiny_data
+from tests.helpers import assert_recommender_round_trip
+from tests.models._tiny import ROW_KEYS, Rows, tiny_data
 
 SMALL = {"n_hid": 6, "n_dim": 2, "n_layers": 1, "pre_epochs": 2, "fine_epochs": 2}
 
@@ -53,18 +54,18 @@ def test_global_kernel_shape_and_identity_convolution() -> None:
 def test_pretrain_then_finetune_reduces_loss_and_reloads(tmp_path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("scipy")  # L-BFGS-B: the accuracy extra
     rows = Rows()
-    rec = GLocalKRecommender(GLocalKOptions(**SMALL, lambda_2=0.1))
+    rec = GLocalKRecommender(GLocalKOptions(**SMALL, lambda_2=0.1), 12, 9)
     result = rec.fit(tiny_data(), [rows])
     assert len(rows.rows) == 4 and rec.stage == "fine"
     assert rows.rows[-1]["loss"] < rows.rows[0]["loss"]
     assert result.best_epoch in (3, 4)  # selected among the fine-tuning epochs
-    rec.save(tmp_path / "run")
-    back = GLocalKRecommender.load(tmp_path / "run")
+    assert set(rows.rows[0]) == set(ROW_KEYS)
     user, item = np.arange(12), np.arange(12) % 9
-    assert np.array_equal(rec.predict(user, item), back.predict(user, item))
+    assert_recommender_round_trip(rec, user, item, tmp_path)
 
 
 def test_adam_approximation_runs() -> None:
     rows = Rows()
-    GLocalKRecommender(GLocalKOptions(**SMALL, optimizer="adam")).fit(tiny_data(), [rows])
+    rec = GLocalKRecommender(GLocalKOptions(**SMALL, optimizer="adam"), 12, 9)
+    rec.fit(tiny_data(), [rows])
     assert rows.rows[-1]["loss"] < rows.rows[0]["loss"]

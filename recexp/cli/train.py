@@ -1,0 +1,91 @@
+"""``recexp train`` and ``recexp sweep``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recexp.cli.app import (
+    QuietOption,
+    RunsDirOption,
+    SetOption,
+    SpecArg,
+    app,
+    exit_on_interrupt,
+    quiet_downloads,
+)
+from recexp.errors import one_line_errors
+
+
+@app.command()
+def train(
+    spec: SpecArg,
+    set_: SetOption = None,
+    runs_dir: RunsDirOption = Path("runs"),
+    quiet: QuietOption = False,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            "--seeds",
+            help="Repeat with these seeds (e.g. 42,1,2): one run each under a parent run "
+            "with mean ± std.",
+            metavar="S1,S2,...",
+        ),
+    ] = None,
+) -> None:
+    """Train the model a spec describes and write a new run directory.
+
+    [bold]Examples[/]
+
+      recexp train configs/neumf.yaml
+
+      recexp train configs/mf.yaml --set model.dim=64 --set training.batch_size=1024
+
+      recexp train configs/mf.yaml --seeds 42,1,2,3
+    """
+    from recexp.config import load_spec
+    from recexp.parents import parse_seeds
+
+    with one_line_errors(str(spec)), exit_on_interrupt():
+        quiet_downloads(quiet)
+        config = load_spec(spec, set_)
+        seed_list = None if seeds is None else parse_seeds(seeds)
+        from recexp.parents import train as run
+
+        run(config, runs_dir, quiet=quiet, seeds=seed_list)
+
+
+@app.command()
+def sweep(
+    spec: SpecArg,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid",
+            "-g",
+            help="A key and its values: dotted.key=v1,v2 or dotted.key=[v1, v2]; repeat for "
+            "a grid.",
+            metavar="KEY=VALUES",
+        ),
+    ] = None,
+    set_: SetOption = None,
+    runs_dir: RunsDirOption = Path("runs"),
+    quiet: QuietOption = False,
+) -> None:
+    """Train every combination of a grid of overrides; select the best on validation RMSE.
+
+    Writes one sweep directory: each trial a run in trials/, sweep.json with every trial's
+    overrides and scores, and the selected trial's metrics.json (so compare shows the
+    sweep as one row). Every combination is validated before the first one trains.
+
+    [bold]Example[/]
+
+      recexp sweep configs/mf.yaml --grid model.l2=0.03,0.05,0.1 --grid model.dim=[16, 32]
+    """
+    from recexp.sweep import parse_grid, run_sweep
+
+    with one_line_errors(str(spec)), exit_on_interrupt():
+        quiet_downloads(quiet)
+        run_sweep(spec, parse_grid(grid or []), set_, runs_dir, quiet=quiet)
