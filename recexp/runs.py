@@ -35,6 +35,7 @@ MODEL_WEIGHTS = (
     "model.weights.h5"  # families that rebuild their model from options (svdpp, glocal_k)
 )
 MODEL_OPTIONS = "model_options.json"  # their options and sizes, to rebuild it on load
+ENSEMBLE_MEMBERS = "members"  # an ensemble's members, each saved as a run saves it, in <k>/
 RATING_VECTORS = "rating_vectors.npz"  # the train rating rows a model reads (autorec, glocal_k)
 RECOMMENDER_FILE = "recommender.json"
 ENV = "env.json"

@@ -3,6 +3,7 @@
 from recexp.models import (  # noqa: F401  (register)
     autorec,
     closed_form,
+    ensemble_model,
     glocal_k,
     gmf,
     mf,

@@ -27,8 +27,8 @@ STRATEGIES = {
 KERAS_FAMILIES = ["mf", "gmf", "mlp", "neumf", "two_tower"]
 CLOSED_FORM = ["global_mean", "biases"]
 # their own Recommender and fit loop; glocal_k's one epoch is one pre-training epoch plus
-# one fine-tuning epoch (CASES sets both to 1)
-OWN_LOOP = {"autorec": 1, "svdpp": 1, "glocal_k": 2}
+# one fine-tuning epoch (CASES sets both to 1); an ensemble's, one per member and the blend
+OWN_LOOP = {"autorec": 1, "svdpp": 1, "glocal_k": 2, "ensemble": 3}
 
 
 def tiny_data(rows: int = 64) -> TrainData:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from recexp.embeddings.full import FullOptions
 from recexp.models import MODELS, BuildContext
 from recexp.models.autorec import AutoRecOptions
+from recexp.models.ensemble import EnsembleOptions
 from recexp.models.features import encode_features
 from recexp.models.glocal_k import GLocalKOptions
 from recexp.models.gmf import GMFOptions
@@ -55,13 +56,16 @@ CASES = {
     "autorec": AutoRecOptions(hidden=4, batch_rows=4),
     "svdpp": SVDppOptions(dim=4),
     "glocal_k": GLocalKOptions(n_hid=4, n_dim=2, n_layers=1, pre_epochs=1, fine_epochs=1),
+    "ensemble": EnsembleOptions(
+        members=[{"model": {"family": "mf", "dim": 4}}, {"model": {"family": "svdpp", "dim": 4}}]
+    ),
 }
 
 # numpy baselines (recexp/models/closed_form.py): fitted in closed form, no model.keras
 NOT_KERAS = {"global_mean", "biases"}
 # their own Recommender and fit loop (no (user_input, item_input) Keras model): tested in
 # tests/models/test_contract.py and their own test files
-OWN_LOOP = {"autorec", "svdpp", "glocal_k"}
+OWN_LOOP = {"autorec", "svdpp", "glocal_k", "ensemble"}
 KERAS_CASES = [case for case in CASES if case not in OWN_LOOP]
 
 
