@@ -9,8 +9,8 @@ does (unseen ids get the biases fallback, metrics in rating units); every number
 back from the run's ``metrics.json``. Splits:
 
 - ``u1``: the specs as they are (u1.base / u1.test, validation = a seeded 5% of u1.base).
-- ``random``: the same specs on mf.yaml's random split (test 0.1, val 0.05, seed 42),
-  beside mf.yaml itself.
+- ``random``: the same specs on mf.yaml's random split (test 0.1, val 0.05, seed 42);
+  mf_u1.yaml there is mf.yaml (the same hyperparameters).
 - ``folds``: the specs on the five official folds u1..u5 (mean and std).
 
 Hyperparameters were chosen on the validation part of u1.base only (see the comments in
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "configs" / "movielens-100k"
 RESULTS = ROOT / "benchmarks" / "results"
 SHARED_DATA = Path(os.environ.get("RECEXP_DATA_DIR", ROOT.parent / "shared" / "data"))
-FAMILIES = ("autorec", "svdpp", "glocal_k", "ensemble")
+FAMILIES = ("mf", "autorec", "svdpp", "glocal_k", "ensemble")
 RANDOM = "dataset.split={strategy: random, test: 0.1, val: 0.05}"
 FOLDS = ("u1", "u2", "u3", "u4", "u5")
 
@@ -115,8 +115,6 @@ def run_split(split: str, families: list[str], runs_root: Path, surprise: bool) 
         else:
             rows.append(train(spec, [RANDOM] if split == "random" else [], runs_root))
         print(table([rows[-1]], split), flush=True)
-    if split == "random":
-        rows.append(train(SPECS / "mf.yaml", [], runs_root))
     if split != "folds" and surprise:
         try:
             rows.append(surprise_peer([RANDOM] if split == "random" else []))
@@ -125,14 +123,32 @@ def run_split(split: str, families: list[str], runs_root: Path, surprise: bool) 
     return rows
 
 
+def throughput(row: dict[str, Any]) -> float:
+    """Train ratings x epochs / train seconds: the same measure for every family (a
+    GLocal-K epoch is one L-BFGS-B run; an ensemble's epochs are all its members')."""
+    if "train_ratings" not in row:  # the Surprise peer: 20 epochs, computed when fitted
+        return float(row["ratings_per_second"])
+    epochs = row["epochs_run"] - (1 if row["family"] == "ensemble" else 0)  # the blend row
+    return row["train_ratings"] * epochs / max(row["train_seconds"], 1e-9)
+
+
 def fold_summary(folds: list[dict[str, Any]]) -> dict[str, Any]:
     """One row: mean and std of each number over the folds, and the folds themselves."""
+    for fold in folds:
+        fold["throughput"] = throughput(fold)
     row = dict(folds[0], folds=folds)
-    for key in ("val_rmse", "test_rmse", "test_mae", "wall_seconds", "ratings_per_second"):
+    keys = ("val_rmse", "test_rmse", "test_mae", "train_seconds", "wall_seconds", "throughput")
+    for key in keys:
         values = [f[key] for f in folds]
         row[key] = statistics.mean(values)
         row[f"{key}_std"] = statistics.stdev(values)
     return row
+
+
+def _order(row: dict[str, Any]) -> int:
+    """Rows in FAMILIES order, peers last."""
+    family = row["family"]
+    return FAMILIES.index(family) if family in FAMILIES else len(FAMILIES)
 
 
 def _cell(row: dict[str, Any], key: str, digits: int = 4) -> str:
@@ -147,17 +163,18 @@ def _cell(row: dict[str, Any], key: str, digits: int = 4) -> str:
 def table(rows: list[dict[str, Any]], split: str) -> str:
     lines = [
         "| spec | family | val RMSE | test RMSE | test MAE | best epoch / epochs "
-        "| train s | wall s | ratings/s |",
+        "| train s | wall s | ratings/s (x epochs) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        r.setdefault("throughput", throughput(r))
         epochs = f"{r['best_epoch']} / {r['epochs_run']}" if r.get("best_epoch") else "-"
         if split == "folds":
             epochs = ", ".join(f"{f['best_epoch']}/{f['epochs_run']}" for f in r["folds"])
         lines.append(
             f"| {r['spec']} | {r['family']} | {_cell(r, 'val_rmse')} | {_cell(r, 'test_rmse')} "
             f"| {_cell(r, 'test_mae')} | {epochs} | {_cell(r, 'train_seconds', 1)} "
-            f"| {_cell(r, 'wall_seconds', 1)} | {_cell(r, 'ratings_per_second', 0)} |"
+            f"| {_cell(r, 'wall_seconds', 1)} | {_cell(r, 'throughput', 0)} |"
         )
     return "\n".join(lines)
 
@@ -173,9 +190,13 @@ def markdown(results: dict[str, Any]) -> str:
     parts = [
         "# Accuracy families on MovieLens 100K (issue 13)",
         "",
+        "(a run's spec file: configs/movielens-100k/; `make bench-accuracy-families` runs all)",
+        "",
         "Written by `python -m benchmarks.accuracy_families --split SPLIT` (SPLIT = u1, random,",
         "folds); every number is read from the runs' metrics.json. One run per cell, seed 42, on",
-        "a 2-core CPU shared with other jobs: wall times vary 2-3x with the load.",
+        "a 2-core CPU shared with other jobs: wall times vary 2-3x with the load. ratings/s =",
+        "train ratings x epochs / train seconds (a GLocal-K epoch is one L-BFGS-B run of 5",
+        "iterations; an ensemble's epochs are all its members' epochs).",
     ]
     for split in ("u1", "random", "folds"):
         if split in results:
@@ -202,7 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_split(args.split, families, root, not args.no_surprise)
     path = RESULTS / "accuracy_families.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
-    results[args.split] = {"date": time.strftime("%Y-%m-%d"), "rows": rows}
+    new = {row["spec"] for row in rows}
+    kept = [row for row in results.get(args.split, {}).get("rows", []) if row["spec"] not in new]
+    results[args.split] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "rows": sorted(kept + rows, key=_order),
+    }
     path.write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "accuracy_families.md").write_text(markdown(results))
     print(table(rows, args.split))
