@@ -196,13 +196,17 @@ def markdown(results: dict[str, Any]) -> str:
         "folds); every number is read from the runs' metrics.json. One run per cell, seed 42, on",
         "a 2-core CPU shared with other jobs: wall times vary 2-3x with the load. ratings/s =",
         "train ratings x epochs / train seconds (a GLocal-K epoch is one L-BFGS-B run of 5",
-        "iterations; an ensemble's epochs are all its members' epochs).",
+        "iterations; an ensemble's epochs are all its members' epochs). What was tried and did",
+        "not work, with its numbers: README.md, Decisions worth knowing.",
     ]
     for split in ("u1", "random", "folds"):
         if split in results:
             entry = results[split]
             parts += ["", f"## {TITLES[split]}", "", f"{entry['date']}", ""]
             parts.append(table(entry["rows"], split))
+            for row in entry["rows"] if split == "folds" else []:
+                each = ", ".join(f"{f['test_rmse']:.4f}" for f in row["folds"])
+                parts += ["", f"{row['spec']} test RMSE on {', '.join(FOLDS)}: {each}"]
     return "\n".join(parts) + "\n"
 
 
