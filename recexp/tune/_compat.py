@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -62,6 +64,8 @@ def run_with_listeners(
     """``run_experiment`` with epoch listeners; returns the run directory (a RunDir)."""
     from recexp import experiment
 
+    if threading.current_thread() is not threading.main_thread():
+        _no_signal_handlers(experiment)  # e.g. a Ray function trainable's thread
     run_experiment: Any = experiment.run_experiment
     if "listeners" in inspect.signature(run_experiment).parameters:
         return run_experiment(
@@ -72,6 +76,28 @@ def run_with_listeners(
     if listening.stopped is not None:
         _relabel_pruned(run.path, listening.stopped)
     return run
+
+
+def _no_signal_handlers(module: Any) -> None:
+    """``run_experiment`` turns SIGTERM into "interrupted" with ``signal.signal``, which
+    Python allows only in the main thread; off it (a Ray task's thread) the handler is
+    skipped. For the process running trials off its main thread only (a Ray worker)."""
+    if isinstance(getattr(module, "signal", None), _NoSignals):
+        return
+    module.signal = _NoSignals(signal)
+
+
+class _NoSignals:
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def signal(self, signum: int, handler: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            return self._real.signal(signum, handler)
+        return self._real.getsignal(signum)
 
 
 class _Pruned(KeyboardInterrupt):
