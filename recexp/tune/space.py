@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from recexp.config import ExperimentConfig, apply_override, load_spec, parse_yaml, validate
 from recexp.errors import ConfigError
 
@@ -177,7 +179,12 @@ def load_space(path: str | Path) -> Space:
         raise ConfigError(f"cannot read search space: {e.__class__.__name__}", file=str(path)) from None
     if not text.strip():
         raise ConfigError("the search space is empty", file=str(path))
-    return Space.from_dict(parse_yaml(text, str(path)), file=str(path))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        parse_yaml(text, str(path))  # raises the spec loader's one line: where, what
+        raise
+    return Space.from_dict(data, file=str(path))
 
 
 def _number(key: str, name: str, value: Any, kind: str) -> float | int:
