@@ -85,10 +85,23 @@ def make_sampler(name: str, seed: int, space: Space, trials: int, parallel: bool
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":
-        return optuna.samplers.GridSampler(space.grid(), seed=seed)
+        return _grid_sampler()(space.grid(), seed=seed)
     return optuna.samplers.TPESampler(
         seed=seed, n_startup_trials=min(10, max(3, trials // 4)), constant_liar=parallel
     )
+
+
+def _grid_sampler() -> Any:
+    optuna = _optuna()
+
+    class GridSampler(optuna.samplers.GridSampler):  # type: ignore[misc,name-defined]
+        """Optuna's grid sampler for ask-and-tell: the study's trial count (capped at the
+        grid's size) ends it, not ``study.stop()`` (allowed only inside ``optimize``)."""
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            pass
+
+    return GridSampler
 
 
 def make_pruner(name: str) -> Any:
