@@ -102,6 +102,7 @@ class StudySearch(OptunaSearch):
         super().__init__(**kwargs)
         self.study = study
         self.deadline = deadline
+        self.suggested = 0
 
     def save(self, checkpoint_path: str) -> None:
         """Nothing: the study lives in its own storage (Ray's experiment restore is unused;
@@ -111,8 +112,9 @@ class StudySearch(OptunaSearch):
         pass
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
-        if self.deadline is not None and time.time() >= self.deadline:
+        if self.deadline is not None and self.suggested and time.time() >= self.deadline:
             return Searcher.FINISHED  # type: ignore[return-value]
+        self.suggested += 1
         return super().suggest(trial_id)  # type: ignore[no-any-return]
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:

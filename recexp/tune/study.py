@@ -502,8 +502,8 @@ def work(
     ran = 0
     while True:
         with _ask_lock(study):
-            if deadline is not None and time.time() >= deadline:
-                break
+            if deadline is not None and ran and time.time() >= deadline:
+                break  # as Optuna's timeout: checked between trials, after the first
             if counted(optuna_study.get_trials(deepcopy=False)) >= int(settings["trials"]):
                 break
             trial = optuna_study.ask()

@@ -67,6 +67,20 @@ def test_resume_after_a_crash_does_not_redo_finished_trials(tmp_path: Path) -> N
     assert _read(run.path / "status.json")["status"] == "completed"
 
 
+def test_a_timeout_stops_the_study_between_trials_and_resume_goes_on(tmp_path: Path) -> None:
+    space = write(tmp_path / "space.yaml", LR)
+    run = run_tune(
+        TINY, space, trials=2, timeout=0.01, sampler="random", runs_root=tmp_path / "runs",
+        quiet=True,
+    )
+    status = _read(run.path / "status.json")
+    assert status["status"] == "stopped" and status["trials"] == 1  # the first always runs
+    assert (run.path / "metrics.json").exists()
+    resume_tune(run.path, quiet=True)
+    assert _read(run.path / "status.json")["status"] == "completed"
+    assert _read(run.path / "study.json")["counts"]["complete"] == 2
+
+
 class PruneTrialOne(optuna.pruners.BasePruner):
     """Prunes trial 1 at its first report; never any other."""
 
