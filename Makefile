@@ -9,7 +9,7 @@ SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,tune,ray]"
 	@touch $@
 
 install: $(BIN)/recexp ## create .venv and install recexp with its dev tools

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -18,7 +18,9 @@ def tune(
     ] = None,
     space: Annotated[
         Path | None,
-        typer.Option("--space", help="Search space YAML: dotted spec keys -> float/int/categorical."),
+        typer.Option(
+            "--space", help="Search space YAML: dotted spec keys -> float/int/categorical."
+        ),
     ] = None,
     trials: Annotated[
         int | None,
@@ -59,13 +61,15 @@ def tune(
     set_: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", "-s", help="Override a spec key: dotted.key=value (YAML-typed).",
+            "--set",
+            "-s",
+            help="Override a spec key: dotted.key=value (YAML-typed).",
             metavar="KEY=VALUE",
         ),
     ] = None,
-    runs_dir: Annotated[
-        Path, typer.Option("--runs-dir", help="Where run directories go.")
-    ] = Path("runs"),
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where run directories go.")] = Path(
+        "runs"
+    ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Search a spec's hyperparameters with Optuna; select the best trial on validation RMSE.
@@ -82,7 +86,8 @@ def tune(
 
       recexp tune configs/mf.yaml --space configs/spaces/mf.yaml --trials 20 --jobs 2
 
-      recexp tune configs/mf.yaml --space configs/spaces/mf.yaml --trials 20 --backend ray --trial-resources cpu=2
+      recexp tune configs/mf.yaml --space configs/spaces/mf.yaml --trials 20 --backend ray
+      --trial-resources cpu=2
 
       recexp tune --resume runs/20261125T170513Z-mf-tune
     """
@@ -91,8 +96,16 @@ def tune(
     label = str(resume if resume is not None else spec) if (resume or spec) else None
     with one_line_errors(label), _exit_on_interrupt():
         if resume is not None:
-            given = [name for name, value in (("SPEC", spec), ("--space", space), ("--set", set_),
-                     ("--pruner", pruner)) if value]
+            given = [
+                name
+                for name, value in (
+                    ("SPEC", spec),
+                    ("--space", space),
+                    ("--set", set_),
+                    ("--pruner", pruner),
+                )
+                if value
+            ]
             if given or sampler != "tpe":
                 raise ConfigError(
                     "a resumed study keeps its spec, space, sampler and pruner",
@@ -136,7 +149,7 @@ class _exit_on_interrupt:  # noqa: N801 - used as a context manager
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> Literal[False]:
         if kind is not None and issubclass(kind, KeyboardInterrupt):
             print("interrupted (recexp tune --resume STUDY goes on)", file=sys.stderr)
             raise typer.Exit(130)

@@ -15,6 +15,7 @@ raises the run's StopTraining. This module is the only one that imports Ray.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -162,10 +163,14 @@ class RayListener:
                 break
             time.sleep(0.05)
         if stop:
-            raise stop_training(f"stopped by the Ray scheduler at epoch {epoch} ({MONITOR} {value:.4f})")
+            raise stop_training(
+                f"stopped by the Ray scheduler at epoch {epoch} ({MONITOR} {value:.4f})"
+            )
 
 
-def _trainable(config: dict[str, Any], study_dir: str, cwd: str, decisions: Any, wait: bool) -> None:
+def _trainable(
+    config: dict[str, Any], study_dir: str, cwd: str, decisions: Any, wait: bool
+) -> None:
     """One trial, in a Ray task: builds the config and trains it into the study's trials/."""
     os.chdir(cwd)  # relative dataset paths as on the command line
     from recexp.display import Display
@@ -174,12 +179,10 @@ def _trainable(config: dict[str, Any], study_dir: str, cwd: str, decisions: Any,
     from recexp.tune.study import build_trial
 
     study = Study.load(study_dir)
-    values = study.space.decode(
-        {k: v for k, v in config.items() if k in study.space.keys}
-    )
+    values = study.space.decode({k: v for k, v in config.items() if k in study.space.keys})
     run_config = build_trial(study, int(config["number"]), values)
     listener = RayListener(decisions, tune.get_context().get_trial_id(), wait)
-    try:
+    with contextlib.suppress(TrainingError):  # the run directory says failed: recorded
         run_with_listeners(
             run_config,
             study.path / TRIALS_DIR,
@@ -187,8 +190,6 @@ def _trainable(config: dict[str, Any], study_dir: str, cwd: str, decisions: Any,
             quiet=True,
             listeners=[listener],
         )
-    except TrainingError:
-        pass  # the run directory says failed; the searcher records it
 
 
 def run_ray(
@@ -229,13 +230,24 @@ def run_ray(
         scheduler: Any
         if pruner == "asha":
             scheduler = DecidingASHA(
-                decisions, max_epochs, time_attr="epoch", metric=MONITOR, mode="min",
-                max_t=max_epochs, grace_period=1, reduction_factor=3,
+                decisions,
+                max_epochs,
+                time_attr="epoch",
+                metric=MONITOR,
+                mode="min",
+                max_t=max_epochs,
+                grace_period=1,
+                reduction_factor=3,
             )
         elif pruner == "median":
             scheduler = DecidingMedian(
-                decisions, max_epochs, time_attr="epoch", metric=MONITOR, mode="min",
-                grace_period=2, min_samples_required=3,
+                decisions,
+                max_epochs,
+                time_attr="epoch",
+                metric=MONITOR,
+                mode="min",
+                grace_period=2,
+                min_samples_required=3,
             )
         else:
             scheduler = DecidingFIFO(decisions, max_epochs)
@@ -251,8 +263,11 @@ def run_ray(
             metric=MONITOR,
             mode="min",
             sampler=make_sampler(
-                settings["sampler"], int(settings["seed"]) + 1000 * session, space,
-                int(settings["trials"]), parallel=True,
+                settings["sampler"],
+                int(settings["seed"]) + 1000 * session,
+                space,
+                int(settings["trials"]),
+                parallel=True,
             ),
             study_name=STUDY_NAME,
             storage=storage(study.path),

@@ -83,19 +83,10 @@ class Param:
         if self.kind == "float":
             return trial.suggest_float(self.key, self.low, self.high, log=self.log, step=self.step)
         if self.kind == "int":
-            return trial.suggest_int(self.key, self.low, self.high, step=self.step or 1, log=self.log)
+            return trial.suggest_int(
+                self.key, self.low, self.high, step=self.step or 1, log=self.log
+            )
         return self.decode(trial.suggest_categorical(self.key, self.labels))
-
-    def distribution(self) -> Any:
-        """The Optuna distribution (for the Ray backend's search space)."""
-        import optuna
-
-        d = optuna.distributions
-        if self.kind == "float":
-            return d.FloatDistribution(self.low, self.high, log=self.log, step=self.step)
-        if self.kind == "int":
-            return d.IntDistribution(self.low, self.high, log=self.log, step=self.step or 1)
-        return d.CategoricalDistribution(self.labels)
 
     def as_dict(self) -> dict[str, Any]:
         if self.kind == "categorical":
@@ -176,7 +167,9 @@ def load_space(path: str | Path) -> Space:
     except FileNotFoundError:
         raise ConfigError("search space file not found", file=str(path)) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read search space: {e.__class__.__name__}", file=str(path)) from None
+        raise ConfigError(
+            f"cannot read search space: {e.__class__.__name__}", file=str(path)
+        ) from None
     if not text.strip():
         raise ConfigError("the search space is empty", file=str(path))
     try:
@@ -223,7 +216,9 @@ def _param(key: Any, spec: Any) -> Param:
         if not isinstance(choices, list) or not choices:
             raise ConfigError("choices must be a non-empty list", key=f"{key}.choices", got=choices)
         labels = [json.dumps(c, sort_keys=True) for c in choices]
-        duplicate = next((c for c, lab in zip(choices, labels) if labels.count(lab) > 1), None)
+        duplicate = next(
+            (c for c, lab in zip(choices, labels, strict=True) if labels.count(lab) > 1), None
+        )
         if duplicate is not None:
             raise ConfigError("a choice is given twice", key=f"{key}.choices", got=duplicate)
         return Param(key, kind, choices=tuple(choices))
@@ -252,7 +247,9 @@ def _param(key: Any, spec: Any) -> Param:
 def sweep_as_grid(grid: dict[str, list[Any]]) -> Space:
     """``recexp sweep``'s ``--grid`` (``{"model.l2": [0.03, 0.05]}``) as a categorical space,
     to be searched by the grid sampler: a sweep is one case of a tune study."""
-    return Space.from_dict({k: {"kind": "categorical", "choices": list(v)} for k, v in grid.items()})
+    return Space.from_dict(
+        {k: {"kind": "categorical", "choices": list(v)} for k, v in grid.items()}
+    )
 
 
 def as_overrides(values: dict[str, Any]) -> list[str]:
@@ -318,9 +315,7 @@ def check_space(
         try:
             trial_config(raw, point)
         except ConfigError as error:
-            if space.file:
-                error = error.with_file(space.file)
-            raise error from None
+            raise (error.with_file(space.file) if space.file else error) from None
 
     for param in space.params:
         for value in param.points():

@@ -2,17 +2,21 @@
 
 A study directory (a parent run: ``compare`` shows it as one row) holds:
 
-| file | holds |
-|---|---|
-| config.yaml | the base spec, resolved |
-| spec.yaml / space.yaml | the spec as written (``--set`` applied) and the search space: what every trial's config is built from, on any machine and on ``--resume`` |
-| tune.json | the study's settings (sampler, pruner, trials, backend) and its sessions |
-| study.log | Optuna's journal storage: the study itself, safe to share between processes; open it with ``optuna-dashboard study.log`` or ``JournalStorage(JournalFileBackend("study.log"))`` |
-| trials/ | one run directory per trial (``status.json`` says completed, pruned, failed or interrupted) |
-| study.json | every trial's params, state, value (val RMSE), epochs, run directory; the selected trial, best params, parameter importances |
-| metrics.json | the selected trial's metrics (chosen on validation RMSE only, never test) |
-| history.png | Optuna's optimisation history plot |
-| status.json | running, completed, stopped (timeout before all trials ran), interrupted, failed |
+- ``config.yaml``: the base spec, resolved;
+- ``spec.yaml``, ``space.yaml``: the spec as written (``--set`` applied) and the search
+  space, what every trial's config is built from (on any machine, and on ``--resume``);
+- ``tune.json``: the study's settings (sampler, pruner, trials) and its sessions;
+- ``study.log``: Optuna's journal storage, the study itself, safe to share between
+  processes (``optuna-dashboard study.log``, or
+  ``JournalStorage(JournalFileBackend("study.log"))`` with ``optuna.load_study``);
+- ``trials/``: one run directory per trial; its status.json says completed, pruned,
+  failed or interrupted;
+- ``study.json``: every trial's params, state, value (val RMSE), epochs and run directory;
+  the selected trial, best params, parameter importances;
+- ``metrics.json``: the selected trial's metrics (chosen on validation RMSE, never test);
+- ``history.png``: Optuna's optimisation-history plot;
+- ``status.json``: running, completed, stopped (the timeout came first; ``--resume`` goes
+  on), interrupted or failed.
 
 Trials run here one at a time, ``jobs`` at a time as worker processes sharing the storage
 (:mod:`recexp.tune.worker`), or through Ray Tune (:mod:`recexp.tune.ray_backend`).
@@ -179,7 +183,9 @@ class Study:
                 f"not a tune study directory (no {SETTINGS_FILE})", file=str(path)
             ) from None
         except (json.JSONDecodeError, OSError) as e:
-            raise ConfigError(f"unreadable {SETTINGS_FILE}: {e.__class__.__name__}", file=str(path)) from None
+            raise ConfigError(
+                f"unreadable {SETTINGS_FILE}: {e.__class__.__name__}", file=str(path)
+            ) from None
         return cls(path.resolve(), settings)
 
 
@@ -322,9 +328,7 @@ def prepare_resume(study: Study) -> int:
     except (FileNotFoundError, json.JSONDecodeError):
         status = {}
     if status.get("status") == "running" and _pid_alive(status.get("pid")):
-        raise ConfigError(
-            f"the study is still running (pid {status['pid']})", file=str(study.path)
-        )
+        raise ConfigError(f"the study is still running (pid {status['pid']})", file=str(study.path))
     optuna = _optuna()
     st = storage(study.path)
     loaded = optuna.load_study(study_name=STUDY_NAME, storage=st)
@@ -454,7 +458,9 @@ def run_trial(study: Study, optuna_study: Any, trial: Any, pruner_name: str) -> 
         if path is not None:
             trial.set_user_attr("run_dir", str(path.relative_to(study.path)))
         interrupted = isinstance(error, KeyboardInterrupt)
-        trial.set_user_attr("interrupted" if interrupted else "error", True if interrupted else str(error))
+        trial.set_user_attr(
+            "interrupted" if interrupted else "error", True if interrupted else str(error)
+        )
         optuna_study.tell(trial, state=_optuna().trial.TrialState.FAIL)
         raise
     state = tell_from_run(study, optuna_study, trial, path)
@@ -563,7 +569,14 @@ def run_study(
         if backend == "ray":
             from recexp.tune.ray_backend import run_ray
 
-            run_ray(study, session=session, deadline=deadline, address=address, resources=resources, quiet=quiet)
+            run_ray(
+                study,
+                session=session,
+                deadline=deadline,
+                address=address,
+                resources=resources,
+                quiet=quiet,
+            )
         elif jobs == 1:
             work(study, session=session, deadline=deadline, pruner=pruner)
         else:
@@ -668,7 +681,9 @@ def write_study_json(study: Study, extra: dict[str, Any] | None = None) -> dict[
         "monitor": MONITOR,
         "storage": STORAGE_FILE,
         "trials_wanted": study.settings["trials"],
-        "counts": {s: states.count(s) for s in ("complete", "pruned", "fail", "interrupted", "running")},
+        "counts": {
+            s: states.count(s) for s in ("complete", "pruned", "fail", "interrupted", "running")
+        },
         "epochs_trained": sum(r["epochs"] or 0 for r in records),
         "wall_seconds": round(sum(s.get("seconds") or 0 for s in study.settings["sessions"]), 2),
         "sessions": study.settings["sessions"],
@@ -759,15 +774,13 @@ def finalize(study: Study, display: Any = None) -> RunDir:
         f"{counts['fail']} failed), {record['epochs_trained']} epochs, "
         f"{record['wall_seconds']:.1f} s"
     )
+    test = (metrics.get("test") or {}).get("rmse", float("nan"))
     display.message(
         f"selected on {MONITOR}: trial {best['number']} ({params}): val RMSE "
-        f"{best['value']:.4f}, test RMSE {(metrics.get('test') or {}).get('rmse', float('nan')):.4f}"
-        f"  -> {study.path}"
+        f"{best['value']:.4f}, test RMSE {test:.4f}  -> {study.path}"
     )
     if values:
-        display.message(
-            "importances: " + ", ".join(f"{k} {v:.2f}" for k, v in values.items())
-        )
+        display.message("importances: " + ", ".join(f"{k} {v:.2f}" for k, v in values.items()))
     return study.run
 
 
@@ -836,8 +849,14 @@ def resume_tune(
         if trials < 1:
             raise ConfigError("needs at least 1", key="--trials", got=trials)
         study.settings["trials"] = trials
-    _check_options(study.space, study.settings["sampler"], study.settings["pruner"],
-                   int(study.settings["trials"]), jobs, backend)
+    _check_options(
+        study.space,
+        study.settings["sampler"],
+        study.settings["pruner"],
+        int(study.settings["trials"]),
+        jobs,
+        backend,
+    )
     parse_resources(trial_resources)
     if backend == "ray":
         require_ray()

@@ -31,8 +31,14 @@ def test_a_ray_study_killed_midway_is_finished_by_resume(local_ray, tmp_path: Pa
         "optimizer.learning_rate: {kind: float, low: 0.002, high: 0.05, log: true}\n",
     )
     run = run_tune(
-        TINY, space, trials=2, sampler="random", backend="ray",
-        overrides=["training.max_epochs=2"], runs_root=tmp_path / "runs", quiet=True,
+        TINY,
+        space,
+        trials=2,
+        sampler="random",
+        backend="ray",
+        overrides=["training.max_epochs=2"],
+        runs_root=tmp_path / "runs",
+        quiet=True,
     )
     first = json.loads((run.path / "study.json").read_text())
     assert first["counts"]["complete"] + first["counts"]["pruned"] == 2
@@ -45,8 +51,9 @@ def test_a_ray_study_killed_midway_is_finished_by_resume(local_ray, tmp_path: Pa
     record = json.loads((resumed.path / "study.json").read_text())
     assert record["counts"]["complete"] + record["counts"]["pruned"] == 3
     assert record["counts"]["interrupted"] == 1
-    assert {t["number"]: t["run_dir"] for t in record["trials"]
-            if t["number"] in finished} == finished  # not redone
+    assert {
+        t["number"]: t["run_dir"] for t in record["trials"] if t["number"] in finished
+    } == finished  # not redone
     assert len(list((run.path / "trials").iterdir())) == 3
     assert json.loads((run.path / "status.json").read_text())["status"] == "completed"
     selected = next(t for t in record["trials"] if t["number"] == record["selected"])

@@ -23,7 +23,9 @@ def _read(path: Path) -> dict:  # type: ignore[type-arg]
 
 def test_a_local_study_records_every_trial_and_selects_on_validation(tmp_path: Path) -> None:
     space = write(tmp_path / "space.yaml", LR + "model.dim: {kind: categorical, choices: [2, 8]}\n")
-    study = run_tune(TINY, space, trials=3, sampler="random", runs_root=tmp_path / "runs", quiet=True)
+    study = run_tune(
+        TINY, space, trials=3, sampler="random", runs_root=tmp_path / "runs", quiet=True
+    )
     record = _read(study.path / "study.json")
     assert record["counts"]["complete"] == 3 and len(record["trials"]) == 3
     for trial in record["trials"]:
@@ -32,7 +34,10 @@ def test_a_local_study_records_every_trial_and_selects_on_validation(tmp_path: P
     best = min(record["trials"], key=lambda t: t["value"])
     assert record["selected"] == best["number"] and record["best_params"] == best["params"]
     # the study's metrics.json is the best-val trial's
-    parent, child = _read(study.path / "metrics.json"), _read(study.path / best["run_dir"] / "metrics.json")
+    parent, child = (
+        _read(study.path / "metrics.json"),
+        _read(study.path / best["run_dir"] / "metrics.json"),
+    )
     assert parent["val"] == child["val"] and parent["test"] == child["test"]
     assert parent["val"]["rmse"] == pytest.approx(best["value"])
     assert parent["tune"]["selected"]["number"] == best["number"]
@@ -70,7 +75,12 @@ def test_resume_after_a_crash_does_not_redo_finished_trials(tmp_path: Path) -> N
 def test_a_timeout_stops_the_study_between_trials_and_resume_goes_on(tmp_path: Path) -> None:
     space = write(tmp_path / "space.yaml", LR)
     run = run_tune(
-        TINY, space, trials=2, timeout=0.01, sampler="random", runs_root=tmp_path / "runs",
+        TINY,
+        space,
+        trials=2,
+        timeout=0.01,
+        sampler="random",
+        runs_root=tmp_path / "runs",
         quiet=True,
     )
     status = _read(run.path / "status.json")
@@ -91,8 +101,13 @@ class PruneTrialOne(optuna.pruners.BasePruner):
 def test_a_pruned_trial_is_recorded_as_pruned_with_its_history(tmp_path: Path) -> None:
     space = write(tmp_path / "space.yaml", LR)
     run = run_tune(
-        TINY, space, trials=2, sampler="random", pruner=PruneTrialOne(),
-        runs_root=tmp_path / "runs", quiet=True,
+        TINY,
+        space,
+        trials=2,
+        sampler="random",
+        pruner=PruneTrialOne(),
+        runs_root=tmp_path / "runs",
+        quiet=True,
     )
     record = _read(run.path / "study.json")
     pruned = record["trials"][1]
@@ -108,10 +123,14 @@ def test_a_pruned_trial_is_recorded_as_pruned_with_its_history(tmp_path: Path) -
     assert pruned["epochs"] == 1 and record["epochs_trained"] == 1 + record["trials"][0]["epochs"]
 
 
-def test_scrambled_test_ratings_leave_the_chosen_trial_unchanged(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_scrambled_test_ratings_leave_the_chosen_trial_unchanged(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     # a grid over clearly different learning rates: selection on val only
     space = sweep_as_grid({"optimizer.learning_rate": [0.003, 0.03, 0.1]})
-    first = run_tune(TINY, space, sampler="grid", pruner="none", runs_root=tmp_path / "a", quiet=True)
+    first = run_tune(
+        TINY, space, sampler="grid", pruner="none", runs_root=tmp_path / "a", quiet=True
+    )
 
     from recexp import experiment
 
@@ -124,9 +143,25 @@ def test_scrambled_test_ratings_leave_the_chosen_trial_unchanged(tmp_path: Path,
         return data
 
     monkeypatch.setattr(experiment, "prepare", scrambled)
-    second = run_tune(TINY, space, sampler="grid", pruner="none", runs_root=tmp_path / "b", quiet=True)
+    second = run_tune(
+        TINY, space, sampler="grid", pruner="none", runs_root=tmp_path / "b", quiet=True
+    )
     a, b = _read(first.path / "study.json"), _read(second.path / "study.json")
     assert a["selected"] == b["selected"] and a["best_params"] == b["best_params"]
-    assert [t["value"] for t in a["trials"]] == pytest.approx([t["value"] for t in b["trials"]], abs=1e-4)
+    assert [t["value"] for t in a["trials"]] == pytest.approx(
+        [t["value"] for t in b["trials"]], abs=1e-4
+    )
     ta, tb = _read(first.path / "metrics.json")["test"], _read(second.path / "metrics.json")["test"]
     assert ta["rmse"] != pytest.approx(tb["rmse"], abs=1e-3)  # test did change
+
+
+@pytest.mark.slow
+def test_jobs_run_trials_in_worker_processes_sharing_the_storage(tmp_path: Path) -> None:
+    space = write(tmp_path / "space.yaml", LR)
+    run = run_tune(
+        TINY, space, trials=3, jobs=2, sampler="random", runs_root=tmp_path / "runs", quiet=True
+    )
+    record = _read(run.path / "study.json")
+    assert record["counts"]["complete"] == 3 and len(record["trials"]) == 3
+    assert record["sessions"][0]["jobs"] == 2
+    assert len({t["run_dir"] for t in record["trials"]}) == 3
