@@ -165,3 +165,27 @@ def test_jobs_run_trials_in_worker_processes_sharing_the_storage(tmp_path: Path)
     assert record["counts"]["complete"] == 3 and len(record["trials"]) == 3
     assert record["sessions"][0]["jobs"] == 2
     assert len({t["run_dir"] for t in record["trials"]}) == 3
+
+
+def test_the_command_runs_and_resumes_a_study(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    space = write(tmp_path / "space.yaml", LR)
+    runs = tmp_path / "runs"
+    args = ["tune", str(TINY), "--space", str(space), "--trials", "1", "--sampler", "random"]
+    result = runner.invoke(app, [*args, "--pruner", "none", "--runs-dir", str(runs), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    (study,) = runs.iterdir()
+    result = runner.invoke(app, ["tune", "--resume", str(study), "--trials", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert _read(study / "study.json")["counts"]["complete"] == 2
+    result = runner.invoke(app, ["tune", str(TINY), "--resume", str(study)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"{study}: SPEC: a resumed study keeps its spec, space, sampler and pruner"
+    )
+    result = runner.invoke(app, ["tune", "--resume", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"{tmp_path}: not a tune study directory (no tune.json)"
