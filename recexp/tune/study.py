@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import math
 import os
 import subprocess
@@ -438,6 +439,8 @@ def run_trial(study: Study, optuna_study: Any, trial: Any, pruner_name: str) -> 
     from recexp.display import Display
     from recexp.tune._compat import run_with_listeners
 
+    # many models in one process is the point here: no "tf.function retracing" warnings
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     values = study.space.suggest(trial)
     config = build_trial(study, trial.number, values)
     listener = PruneListener(trial, pruner_name)
