@@ -110,11 +110,11 @@ def _grid_sampler() -> Any:
 
 
 def make_pruner(name: str) -> Any:
-    """median: below the median of earlier trials at the same epoch (after 2 epochs and
-    3 trials); asha: successive halving (rungs at epochs 1, 3, 9, ...); none."""
+    """median: below the median of earlier trials at the same epoch (from epoch 4, after
+    5 trials); asha: successive halving (rungs at epochs 1, 3, 9, ...); none."""
     optuna = _optuna()
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=4)
     if name == "asha":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.NopPruner()
@@ -812,6 +812,12 @@ def run_tune(
     if timeout is not None and timeout <= 0:
         raise ConfigError("needs a positive number of seconds", key="--timeout", got=timeout)
     custom = None if pruner is None or isinstance(pruner, str) else pruner
+    if custom is not None and (jobs != 1 or backend != "local"):
+        raise ConfigError(
+            "a pruner object runs in this process only (local backend, one job)",
+            key="pruner",
+            got=type(custom).__name__,
+        )
     study = create_study(
         spec,
         space,
@@ -852,7 +858,7 @@ def resume_tune(
         if trials < 1:
             raise ConfigError("needs at least 1", key="--trials", got=trials)
         study.settings["trials"] = trials
-    _check_options(
+    study.settings["trials"] = _check_options(
         study.space,
         study.settings["sampler"],
         study.settings["pruner"],
