@@ -4,15 +4,15 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 
-.PHONY: install demo test lint format typecheck unit smoke bench bench-accuracy clean
+.PHONY: install demo test lint format typecheck unit smoke bench bench-accuracy report-screenshot clean
 
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,tune,ray]"
+	$(BIN)/pip install --quiet -e ".[dev,tracking,ray]"
 	@touch $@
 
-install: $(BIN)/recexp ## create .venv and install recexp with its dev tools
+install: $(BIN)/recexp ## create .venv: recexp, its dev tools, the extras the tests use (tracking, ray)
 
 demo: install ## train NeuMF on the embedded synthetic dataset, then compare all runs
 	$(BIN)/recexp train configs/neumf.yaml
@@ -45,6 +45,9 @@ bench: install ## speed benchmark: seeds' plain Keras vs recexp, writes benchmar
 
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
 	$(BIN)/python -m benchmarks.accuracy
+
+report-screenshot: install ## headless Chromium photo of a report of hand-made runs -> docs/report.png
+	PYTHON=$(BIN)/python scripts/report_screenshot.sh
 
 clean:
 	rm -rf $(VENV) $(SMOKE_RUNS) .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from recexp.optimizers_sparse import LazyAdam, SparseAdagrad  # noqa: E402
+from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad  # noqa: E402
 
 N_RATINGS = 1_000_000
 DIM = 32

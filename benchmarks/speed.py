@@ -75,8 +75,8 @@ class EpochTimer:
 def run_reference(family: str, data: Any, max_epochs: int) -> dict[str, Any]:
     import keras
 
-    from recexp.baselines import fit_biases
     from recexp.evaluation import predict_part, rmse
+    from recexp.models.closed_form import fit_biases
 
     keras.utils.set_random_seed(42)
     model = reference_model(family, data.n_users, data.n_items, data.global_mean)

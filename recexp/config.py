@@ -12,16 +12,17 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from recexp.data.base import DATASETS, DatasetOptions
 from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
 from recexp.errors import _MISSING, ConfigError
 from recexp.models import MODELS, ModelOptions
-from recexp.optim import OPTIMIZERS, OptimizerOptions
 from recexp.registry import Registry
-from recexp.schema import Options
+from recexp.schema import FiniteFloat, Options, Seed
+from recexp.spec_yaml import apply_override, parse_yaml
+from recexp.tracking_options import TrackingOptions
+from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
 def _union(registry: Registry[Any], tag: str) -> Any:
@@ -82,14 +83,25 @@ class EmbeddingSpec(Options):
         return data
 
 
+#: What training logs each epoch, and so what early stopping may monitor.
+MONITORS = ("loss", "rmse", "mae", "val_loss", "val_rmse", "val_mae")
+
+
 class EarlyStopping(Options):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
 
-    monitor: str = "val_rmse"
+    monitor: str = Field("val_rmse", description=f"one of: {', '.join(MONITORS)}")
     patience: PositiveInt = 5
     min_delta: float = Field(0.0, ge=0)
     mode: Literal["auto", "min", "max"] = "auto"
     restore_best_weights: bool = True
+
+    @field_validator("monitor")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in MONITORS:
+            raise ValueError(f"unknown metric {value!r}; expected one of: {', '.join(MONITORS)}")
+        return value
 
 
 class TrainingOptions(Options):
@@ -106,7 +118,9 @@ class TrainingOptions(Options):
         "none", description="scale optimizer.learning_rate by (batch_size / lr_base_batch_size)"
     )
     lr_base_batch_size: PositiveInt = Field(256, description="batch size the learning rate is for")
-    warmup_epochs: float = Field(0.0, ge=0, description="linear learning-rate warm-up, in epochs")
+    warmup_epochs: FiniteFloat = Field(
+        0.0, ge=0, description="linear learning-rate warm-up, in epochs"
+    )
     engine: Literal["compiled", "keras"] = Field(
         "compiled",
         description="compiled: one graph call per epoch (fast); keras: plain model.fit",
@@ -126,12 +140,13 @@ class ExperimentConfig(Options):
     """One experiment: what data, which model, how to train it."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
-    seed: int = 42
+    seed: Seed = Field(42, description="0 .. 2**32 - 1")
     dataset: DatasetSpec = Field(default_factory=lambda: DATASETS.get("synthetic").options())
     model: ModelSpec
     embedding: EmbeddingSpec = EmbeddingSpec()
     optimizer: OptimizerSpec = Field(default_factory=lambda: OPTIMIZERS.get("adam").options())
     training: TrainingOptions = TrainingOptions()
+    tracking: TrackingOptions = TrackingOptions()
 
     @model_validator(mode="before")
     @classmethod
@@ -174,55 +189,20 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Experimen
         raise e.with_file(file) from None
 
 
-def parse_yaml(text: str, file: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"malformed YAML: {problem}", file=file, key=where) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError("a spec must be a YAML mapping", file=file, got=type(data).__name__)
-    return data
-
-
-_OVERRIDE = re.compile(r"^([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)=(.*)$", re.S)
-
-
-def apply_override(data: dict[str, Any], item: str) -> None:
-    """Apply ``dotted.key=value`` (value parsed as YAML) to the raw spec ``data``."""
-    match = _OVERRIDE.match(item)
-    if not match:
-        raise ConfigError("override must look like dotted.key=value", key="--set", got=item)
-    key, raw = match.groups()
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ConfigError(
-                "cannot set a key inside a non-mapping value",
-                key=".".join(parts[: i + 1]),
-                got=child,
-            )
-        node = child
-    node[parts[-1]] = value  # an unknown key is reported by validation (extra=forbid)
-
-
 def validate(data: dict[str, Any]) -> ExperimentConfig:
+    """The validated spec, or a one-line :class:`ConfigError`.
+
+    Beyond the schema, a spec whose embedding tables (or synthetic data) cannot fit in
+    this machine's memory is refused here (:func:`recexp.memory.check_memory`).
+    """
+    from recexp.memory import check_memory
+
     try:
-        return ExperimentConfig.model_validate(data)
+        config = ExperimentConfig.model_validate(data)
     except ValidationError as e:
         raise _one_line(e, data) from None
+    check_memory(config)
+    return config
 
 
 def _one_line(error: ValidationError, data: dict[str, Any]) -> ConfigError:
@@ -269,3 +249,13 @@ def _path_in(data: Any, loc: tuple[Any, ...], missing: bool = False) -> list[str
             continue  # a union tag, or a member name below a leaf value
         path.append(str(part))
     return path
+
+
+def registries() -> dict[str, Registry[Any]]:
+    """The four registries a spec draws on, by the names ``recexp list`` knows them by."""
+    return {
+        "datasets": DATASETS,
+        "models": MODELS,
+        "embeddings": EMBEDDINGS,
+        "optimizers": OPTIMIZERS,
+    }

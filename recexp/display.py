@@ -70,3 +70,7 @@ class Display:
                 f"{row['seconds']:.1f}",
             )
         return table
+
+    def on_epoch(self, row: dict[str, Any]) -> None:
+        """The display as an epoch listener."""
+        self.epoch(row)

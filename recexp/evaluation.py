@@ -1,21 +1,31 @@
-"""Metrics and predictions in rating units.
+"""The evaluator: scores a fitted model on val and test in rating units.
 
 Predictions for pairs whose user and item were both seen in training come from the
 model. Any other pair gets the **fallback**: the regularised biases baseline
-(:func:`recexp.baselines.fit_biases`), i.e. the global mean plus whatever bias is
-known (the item's for a new user, the user's for a new item, none for both new).
+(:func:`recexp.models.closed_form.fit_biases`), i.e. the global mean plus whatever bias
+is known (the item's for a new user, the user's for a new item, none for both new).
 Predictions are clipped to the rating scale unless ``training.clip_predictions`` is off.
+Every run is also measured against the global mean and the biases baseline on its own
+test set, and warned about when it does not beat the biases.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from recexp.baselines import Biases
+from recexp.config import ExperimentConfig
 from recexp.data.pipeline import Dataset, Part
+from recexp.models.closed_form import Biases, fit_biases
+from recexp.models.protocol import EvalPairs, Recommender
+from recexp.run_metrics import BaselineScores, Metrics, PartScores
+
+BIAS_MODELS = ("global_mean", "biases")
+BIASES_MARGIN = 0.005  # a learned model should beat the closed-form biases by more than this
 
 
 def rmse(y: np.ndarray, p: np.ndarray) -> float:
@@ -24,6 +34,12 @@ def rmse(y: np.ndarray, p: np.ndarray) -> float:
 
 def mae(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(y, np.float64) - p))) if len(y) else float("nan")
+
+
+def fallback_for(data: Dataset) -> Biases:
+    """The biases baseline fitted on the training part: the prediction for unseen ids."""
+    t = data.train
+    return fit_biases(t.user, t.item, t.rating, data.n_users, data.n_items)
 
 
 def predict_part(
@@ -46,10 +62,10 @@ def predict_part(
     return data.scale.clip(out) if clip else out
 
 
-def scores(data: Dataset, part: Part, prediction: np.ndarray) -> dict[str, Any]:
+def scores(data: Dataset, part: Part, prediction: np.ndarray) -> PartScores:
     """RMSE and MAE in rating units, and in training units when a transform is in use."""
     if not len(part):  # e.g. no validation part: nothing to score (and no NaN in the JSON)
-        return {"rmse": None, "mae": None, "n": 0, "n_fallback": 0}
+        return PartScores(rmse=None, mae=None, n=0, n_fallback=0)
     result: dict[str, Any] = {
         "rmse": rmse(part.rating, prediction),
         "mae": mae(part.rating, prediction),
@@ -63,4 +79,80 @@ def scores(data: Dataset, part: Part, prediction: np.ndarray) -> dict[str, Any]:
         result["mae_transformed"] = mae(t_true, t_pred)
     if part.true_score is not None:
         result["oracle_rmse"] = rmse(part.rating, part.true_score)
-    return result
+    return PartScores(**result)
+
+
+@dataclass
+class Evaluation:
+    """The evaluator's part of metrics.json, and the test predictions."""
+
+    metrics: Metrics
+    predictions: Any  # pandas.DataFrame: user, item, rating, prediction, fallback
+
+
+def evaluate(model: Recommender, config: ExperimentConfig, data: Dataset) -> Evaluation:
+    """Val and test scores, the baselines on the same test set, extra metrics, warnings."""
+    import pandas as pd
+
+    clip = config.training.clip_predictions
+    fallback = fallback_for(data)
+    start = time.perf_counter()
+    val_pred = predict_part(model.predict, data, data.val, fallback, clip)
+    test_pred = predict_part(model.predict, data, data.test, fallback, clip)
+    seconds = time.perf_counter() - start
+    test = data.test
+    frame = data.ratings.frame
+    predictions = pd.DataFrame(
+        {
+            "user": frame["user"].to_numpy()[test.rows],
+            "item": frame["item"].to_numpy()[test.rows],
+            "rating": test.rating,
+            "prediction": test_pred,
+            "fallback": ~test.known,
+        }
+    )
+    metrics = Metrics(
+        val=scores(data, data.val, val_pred),
+        test=scores(data, test, test_pred),
+        baselines=baselines(data, fallback),
+        eval_seconds=round(seconds, 3),
+    )
+    known = test.known
+    pairs = EvalPairs(
+        test.user[known], test.item[known], test.rating[known], data.n_items, data.scale.max
+    )
+    extra = model.extra_metrics(pairs)
+    if extra:
+        metrics.retrieval = extra
+    warning = no_better_than_biases(config.model.family, metrics)
+    metrics.warnings = [warning] if warning else []
+    return Evaluation(metrics, predictions)
+
+
+def baselines(data: Dataset, fallback: Biases) -> BaselineScores:
+    """The global mean's and the biases baseline's test RMSE on this run's test set."""
+    test = data.test
+    mean = np.full(len(test), data.global_mean, np.float32)
+    biases = data.scale.clip(fallback.predict(test.user, test.item))
+    return BaselineScores(
+        global_mean_test_rmse=rmse(test.rating, mean),
+        biases_test_rmse=rmse(test.rating, biases),
+    )
+
+
+def no_better_than_biases(family: str, metrics: Metrics) -> str | None:
+    """A warning when a learned model's test RMSE is within 0.5% of the closed-form biases'.
+
+    Such a model has learned nothing beyond per-user and per-item offsets (over-strong
+    regularisation, a collapsed embedding, too few epochs); its number says so quietly,
+    so the run says it out loud.
+    """
+    test, floor = metrics.test.rmse, metrics.baselines.biases_test_rmse
+    if family in BIAS_MODELS or test is None or floor is None:
+        return None
+    if test < floor * (1 - BIASES_MARGIN):
+        return None
+    return (
+        f"test RMSE {test:.4f} is within {BIASES_MARGIN:.1%} of the per-user/per-item biases "
+        f"baseline ({floor:.4f}) or worse: the model adds (almost) nothing to the biases"
+    )

@@ -8,7 +8,6 @@ fallback as evaluation: the regularised biases baseline.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from recexp.errors import ConfigError, DataError
+from recexp.runs import CONFIG, METRICS, STUDY_RECORD, SUMMARY, SWEEP_RECORD, RunDir
 
 
 @dataclass
@@ -38,56 +38,67 @@ def _raw_id(value: str, ids: pd.Index) -> Any:
 
 
 def load_run(run: str | Path) -> tuple[Any, Any, Any]:
-    """``(config, data, predict)`` of a finished run; ``predict(user_codes, item_codes)``."""
+    """``(config, data, model)`` of a finished run (a study or sweep: its selected trial)."""
     from recexp.config import load_spec
     from recexp.data import prepare
+    from recexp.models.protocol import Recommender
 
-    path = Path(run)
-    for name in ("config.yaml", "metrics.json"):
-        if not (path / name).is_file():
-            raise ConfigError(f"not a finished recexp run: no {name}", file=str(path))
-    sweep = path / "sweep.json"
-    if sweep.is_file():  # a sweep: its selected trial
-        record = json.loads(sweep.read_text())
-        if record.get("selected") is None:
-            raise ConfigError("this sweep selected no trial (yet)", file=str(path))
-        path = path / record["trials"][record["selected"]]["path"]
-    else:
-        for kind in ("folds", "seeds"):
-            if (path / kind).is_dir():
-                raise ConfigError(
-                    f"this run keeps one model per {kind[:-1]}: pass one of its {kind}/ runs",
-                    file=str(path),
-                )
-    if not ((path / "model.npz").is_file() or (path / "model.keras").is_file()):
-        raise ConfigError("the run saved no model (model.keras or model.npz)", file=str(path))
-    config = load_spec(path / "config.yaml")
+    path = _model_run(Path(run))
+    config = load_spec(path / CONFIG)
+    model = Recommender.load(path)  # before the data: a broken model is reported first
+    _check_architecture(model, path)
     data = prepare(config.dataset, config.seed)
-    recorded = json.loads((path / "metrics.json").read_text()).get("fingerprint")
+    try:
+        recorded = RunDir(path).metrics().fingerprint
+    except ValueError as error:
+        raise ConfigError(str(error), file=str(path)) from None
     if recorded and recorded != data.fingerprint:
         raise DataError(
             "the data no longer matches the run's dataset fingerprint "
             "(file changed or different RECEXP_DATA_DIR)",
             file=str(path),
         )
+    return config, data, model
 
-    if (path / "model.npz").is_file():
-        from recexp.baselines import Biases
 
-        saved = np.load(path / "model.npz")
-        biases = Biases(float(saved["mu"]), saved["user"], saved["item"])
-        return config, data, biases.predict
-    from recexp.tfinit import import_tensorflow
+def _check_architecture(model: Any, path: Path) -> None:
+    """The saved model must be the one the run trained (same parameter count)."""
+    try:
+        recorded = RunDir(path).read_json(SUMMARY).get("params")
+    except (OSError, ValueError, AttributeError):
+        return  # no readable summary.json: nothing to check against
+    params = model.summary().params
+    if isinstance(recorded, int) and recorded != params:
+        raise ConfigError(
+            f"the saved model has {params:,} parameters but the run trained {recorded:,} "
+            f"(see {SUMMARY}): not this run's model",
+            file=str(path),
+        )
 
-    import_tensorflow()
-    import keras
 
-    import recexp.embeddings.layers  # noqa: F401  (registers recexp's serializable classes)
-    import recexp.models.layers  # noqa: F401
-    from recexp.training import predict_fn
-
-    model = keras.saving.load_model(path / "model.keras", compile=False)
-    return config, data, predict_fn(model, config.training.eval_batch_size)
+def _model_run(path: Path) -> Path:
+    """The run directory that holds the model: ``path``, or a study's selected trial."""
+    for name in (CONFIG, METRICS):
+        if not (path / name).is_file():
+            raise ConfigError(f"not a finished recexp run: no {name}", file=str(path))
+    if (path / STUDY_RECORD).is_file():  # a study (tune or sweep)
+        record = RunDir(path).read_json(STUDY_RECORD)
+        chosen = [t for t in record.get("trials", []) if t["number"] == record.get("selected")]
+        if not chosen:
+            raise ConfigError("this study selected no trial (yet)", file=str(path))
+        return path / chosen[0]["run_dir"]
+    if (path / SWEEP_RECORD).is_file():  # a sweep from before sweeps were studies
+        record = RunDir(path).read_json(SWEEP_RECORD)
+        if record.get("selected") is None:
+            raise ConfigError("this sweep selected no trial (yet)", file=str(path))
+        return path / record["trials"][record["selected"]]["path"]
+    for kind in ("folds", "seeds"):
+        if (path / kind).is_dir():
+            raise ConfigError(
+                f"this run keeps one model per {kind[:-1]}: pass one of its {kind}/ runs",
+                file=str(path),
+            )
+    return path
 
 
 def recommend(
@@ -102,17 +113,18 @@ def recommend(
     ``min_ratings`` leaves out items with fewer training ratings (a handful of high
     ratings make an obscure item's bias, and so its prediction, high).
     """
-    from recexp.baselines import fit_biases
     from recexp.data.pipeline import Part
-    from recexp.evaluation import predict_part
+    from recexp.evaluation import fallback_for, predict_part
 
     if k < 1:
         raise ConfigError("must be at least 1", key="--top", got=k)
     if min_ratings < 0:
         raise ConfigError("must be at least 0", key="--min-ratings", got=min_ratings)
-    config, data, predict = load_run(run)
+    config, data, model = load_run(run)
     raw = _raw_id(user, data.users.ids)
-    code = int(data.users.transform(np.array([raw]))[0])  # -1: no training ratings
+    code = int(data.users.transform(np.array([raw]))[0])  # -1: not in the vocabulary
+    trained_items = np.bincount(data.train.item, minlength=data.n_items) > 0
+    known_user = code >= 0 and bool((data.train.user == code).any())  # (vocabulary: all)
     items = np.arange(data.n_items, dtype=np.int32)
     rated = np.zeros(data.n_items, dtype=bool)
     if code >= 0:
@@ -124,13 +136,12 @@ def recommend(
         item=candidates,
         rating=np.zeros(len(candidates), dtype=np.float32),
         rows=np.arange(len(candidates)),
+        trained=np.full(len(candidates), known_user) & trained_items[candidates],
     )
-    fallback = fit_biases(
-        data.train.user, data.train.item, data.train.rating, data.n_users, data.n_items
-    )
+    fallback = fallback_for(data)
     # ranked on the unclipped scores (clipping would tie every item above the top rating),
     # shown clipped as evaluation scores them
-    raw_scores = predict_part(predict, data, part, fallback, clip=False)
+    raw_scores = predict_part(model.predict, data, part, fallback, clip=False)
     scores = data.scale.clip(raw_scores) if config.training.clip_predictions else raw_scores
     order = np.argsort(-raw_scores, kind="stable")[:k]
     table = pd.DataFrame(
@@ -146,4 +157,31 @@ def recommend(
         table["title"] = features["title"].reindex(table["item"]).to_numpy()
     if include_rated:
         table["rated"] = rated[candidates[order]]
-    return Recommendations(raw, code >= 0, int(rated.sum()), table)
+    return Recommendations(raw, known_user, int(rated.sum()), table)
+
+
+def render(result: Recommendations, format_: str, include_rated: bool) -> None:
+    """Print ``result`` as a rich table, CSV or JSON."""
+    table = result.table
+    if format_ == "csv":
+        print(table.to_csv(index=False), end="")
+        return
+    if format_ == "json":
+        print(table.to_json(orient="records", indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    note = (
+        f"{result.n_rated} items rated in training"
+        + (" (included)" if include_rated else " left out")
+        if result.known_user
+        else "no training ratings: ranked by the biases fallback (global mean + item bias)"
+    )
+    out = Table(title=f"user {result.user}: {note}", title_justify="left")
+    for column in table.columns:
+        numeric = column in ("rank", "predicted", "ratings")
+        out.add_column(str(column), justify="right" if numeric else "left")
+    for row in table.itertuples(index=False):
+        out.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(out)

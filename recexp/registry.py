@@ -131,3 +131,17 @@ def type_name(annotation: Any) -> str:
     if annotation is type(None):
         return "None"
     return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
+
+
+def find(name: str, registries: dict[str, Registry[Any]]) -> list[tuple[Registry[Any], Entry[Any]]]:
+    """Every registry entry called ``name``; a one-line error with a hint when none is."""
+    found = [(r, r.get(name)) for r in registries.values() if name in r]
+    if found:
+        return found
+    everything = [*registries, *(n for r in registries.values() for n in r.names())]
+    close = difflib.get_close_matches(name, everything, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(
+        f"no registry or entry called {name!r}{hint}; registries: " + ", ".join(registries),
+        key="list",
+    )

@@ -1,30 +1,56 @@
-"""The run directory: created once, written atomically, read by ``compare``.
+"""The run directory: its file names, its typed metrics record, its status.
 
 Layout (see DESIGN.md): config.yaml, summary.txt, summary.json, history.csv,
-metrics.json, predictions.parquet, model.keras, env.json, status.json.
-Every file but history.csv (appended one epoch at a time) is written to a temporary
-name and renamed, so a reader never sees half a file.
+metrics.json, predictions.parquet, model.keras (or model.npz) with recommender.json,
+env.json, status.json; a parent run (k folds, seeds, a study: tune or sweep) adds its
+children in folds/, seeds/ or trials/ and a record of them (a study: study.json and
+more). Every file but history.csv (appended one epoch at a time) is written to a
+temporary name and renamed, so a reader never sees half a file. This module is the only
+place those names are spelled.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import socket
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-STATUS_FILE = "status.json"
-METRICS_FILE = "metrics.json"
-CONFIG_FILE = "config.yaml"
+from recexp.jsonsafe import finite_or_none
+from recexp.run_metrics import Metrics
+
+CONFIG = "config.yaml"
+SUMMARY_TEXT = "summary.txt"
+SUMMARY = "summary.json"
+HISTORY = "history.csv"
+METRICS = "metrics.json"
+PREDICTIONS = "predictions.parquet"
+MODEL_KERAS = "model.keras"
+MODEL_NPZ = "model.npz"
+RECOMMENDER_FILE = "recommender.json"
+ENV = "env.json"
+STATUS = "status.json"
+# a study (``recexp tune``, ``recexp sweep``): see recexp/tune/__init__.py
+STUDY_RECORD = "study.json"
+STUDY_SETTINGS = "tune.json"
+STUDY_STORAGE = "study.log"
+STUDY_SPEC = "spec.yaml"
+STUDY_SPACE = "space.yaml"
+STUDY_PLOT = "history.png"
+SWEEP_RECORD = "sweep.json"  # written by sweeps before they were studies; recommend reads it
+
+__all__ = ["Metrics", "RunDir", "read_run"]
 
 
 class RunDir:
     """One run's directory."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = Path(path)
 
     @classmethod
     def create(cls, root: str | Path, name: str) -> RunDir:
@@ -51,28 +77,99 @@ class RunDir:
         return target
 
     def write_json(self, name: str, data: Any) -> Path:
-        return self.write_text(name, json.dumps(data, indent=2, default=_jsonable) + "\n")
+        text = json.dumps(finite_or_none(data), indent=2, default=_jsonable, allow_nan=False)
+        return self.write_text(name, text + "\n")
+
+    def read_json(self, name: str) -> Any:
+        return json.loads((self.path / name).read_text())
+
+    def write_metrics(self, metrics: Metrics) -> Path:
+        return self.write_json(METRICS, metrics.as_json())
+
+    def metrics(self) -> Metrics:
+        """The run's metrics.json; ``ValueError`` with the reason when it is unreadable."""
+        return Metrics.parse(_read_object(self.path / METRICS))
+
+    def write_predictions(self, frame: Any) -> None:
+        tmp, target = self.temp_path(PREDICTIONS)
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
 
     def temp_path(self, name: str) -> tuple[Path, Path]:
         """A temporary path to write ``name`` through (for parquet, keras), and the target."""
         return self.path / f".{name}.tmp{Path(name).suffix}", self.path / name
 
     def set_status(self, state: str, **extra: Any) -> None:
-        self.write_json(STATUS_FILE, {"status": state, "updated": _now(), **extra})
+        """``running``, ``completed``, ``failed``, ``interrupted`` or ``pruned``, with the pid
+        and host of the process, so a reader can tell a run that died."""
+        record = {"status": state, "updated": _now(), "pid": os.getpid(), "host": _host()}
+        self.write_json(STATUS, {**record, **extra})
+
+    def history(self) -> HistoryCsv:
+        return HistoryCsv(self.path / HISTORY)
+
+    def child_root(self, kind: str) -> Path:
+        return self.path / kind
+
+
+class HistoryCsv:
+    """An epoch listener appending one row per epoch to history.csv (kept if interrupted)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fields: list[str] | None = None
+
+    def on_epoch(self, row: dict[str, Any]) -> None:
+        new = self.fields is None
+        self.fields = self.fields or list(row)
+        with self.path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _host() -> str:
+    return socket.gethostname()
+
+
 def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return finite_or_none(value.tolist())
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"no {path.name}") from None
+    except (json.JSONDecodeError, OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"unreadable {path.name} ({e.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return data
+
+
+def effective_status(status: dict[str, Any]) -> str:
+    """The recorded state, or ``died`` for a ``running`` run whose process is gone."""
+    state = str(status.get("status", "?"))
+    pid, host = status.get("pid"), status.get("host")
+    if state != "running" or not isinstance(pid, int) or host != _host():
+        return state
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "died"
+    except PermissionError:
+        return state
+    return state
 
 
 def read_run(path: str | Path) -> dict[str, Any]:
@@ -80,16 +177,9 @@ def read_run(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_dir():
         raise ValueError("not a directory")
-    try:
-        status = json.loads((path / STATUS_FILE).read_text())
-    except FileNotFoundError:
-        raise ValueError("no status.json: not a recexp run directory") from None
-    except (json.JSONDecodeError, OSError) as e:
-        raise ValueError(f"unreadable status.json ({e.__class__.__name__})") from None
-    metrics: dict[str, Any] = {}
-    if (path / METRICS_FILE).exists():
-        try:
-            metrics = json.loads((path / METRICS_FILE).read_text())
-        except (json.JSONDecodeError, OSError) as e:
-            raise ValueError(f"unreadable metrics.json ({e.__class__.__name__})") from None
+    if not (path / STATUS).exists():
+        raise ValueError(f"no {STATUS}: not a recexp run directory")
+    status = _read_object(path / STATUS)
+    metrics = RunDir(path).metrics() if (path / METRICS).exists() else Metrics()
+    status["status"] = effective_status(status)
     return {"path": str(path), "name": path.name, "status": status, "metrics": metrics}

@@ -38,12 +38,12 @@ def tiny_spec(tmp_path: Path) -> Path:
 @pytest.fixture
 def interrupt_after_first_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every training run raises KeyboardInterrupt (as Ctrl-C would) after its first epoch."""
-    from recexp import training
+    from recexp.runs import HistoryCsv
 
-    original = training.EpochLog.on_epoch_end
+    original = HistoryCsv.on_epoch
 
-    def interrupt(self, epoch, logs=None):  # type: ignore[no-untyped-def]
-        original(self, epoch, logs)
+    def interrupt(self, row):  # type: ignore[no-untyped-def]
+        original(self, row)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(training.EpochLog, "on_epoch_end", interrupt)
+    monkeypatch.setattr(HistoryCsv, "on_epoch", interrupt)

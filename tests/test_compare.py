@@ -151,7 +151,7 @@ def _with_predictions(path: Path, prediction: list[float], rating: list[float]) 
 
 
 def test_paired_stats_by_hand(tmp_path: Path):
-    from recexp.compare import paired_stats, with_stats
+    from recexp.compare_stats import paired_stats, with_stats
 
     rating = [1.0, 2.0, 3.0, 4.0]
     ref = _with_predictions(fake_run(tmp_path, "ref", 0.5), [1.5, 2.5, 3.5, 4.5], rating)
@@ -179,7 +179,7 @@ def test_paired_stats_by_hand(tmp_path: Path):
 
 
 def test_paired_stats_detect_a_real_difference(tmp_path: Path):
-    from recexp.compare import paired_stats
+    from recexp.compare_stats import paired_stats
 
     rng = np.random.default_rng(0)
     rating = rng.integers(1, 6, 2000).astype(float)
@@ -217,7 +217,7 @@ def test_cli_stats_and_unknown_reference(tmp_path: Path):
 
 
 def test_sparkline_by_hand():
-    from recexp.compare import sparkline
+    from recexp.compare_stats import sparkline
 
     assert sparkline([1.0, 0.5, 0.0]) == "█▅▁"  # 0.5 of 7 steps = 3.5, rounds to 4: ▅
     assert sparkline([2.0, 2.0]) == "▁▁"
@@ -227,7 +227,7 @@ def test_sparkline_by_hand():
 
 
 def test_curves_column_reads_history(tmp_path: Path):
-    from recexp.compare import add_curves, with_curves
+    from recexp.compare_stats import add_curves, with_curves
 
     run = fake_run(tmp_path, "mf", 0.9)
     (run / "history.csv").write_text(

@@ -1,6 +1,6 @@
 """Datasets, splits and id encoding.
 
-Names are imported lazily (PEP 562) so ``import recexp.data.cli`` stays cheap; the
+Names are imported lazily (PEP 562) so ``import recexp.cli.data`` stays cheap; the
 dataset registry fills itself with every loader module the first time it is read.
 ``recexp.data.pipeline`` as an attribute is always the function, never its module.
 """

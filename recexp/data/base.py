@@ -227,6 +227,12 @@ class DatasetOptions(Options):
     )
     min_user_ratings: NonNegativeInt = 0
     min_item_ratings: NonNegativeInt = 0
+    vocabulary: Literal["train", "all"] = Field(
+        "train",
+        description="ids given table rows: train (ids with a training rating) or all (every "
+        "id in the data, as seed 002 builds its vocabularies; ids without a training rating "
+        "get an untrained row and still the fallback prediction)",
+    )
 
 
 class ScaleOptions(Options):

@@ -2,9 +2,13 @@
 
 Policies (counts of affected rows go into ``Ratings.info``):
 
-- a missing or non-numeric rating, user, item or timestamp, or a rating outside the
-  scale: ``dataset.invalid_ratings`` ``error`` (default: one line naming the count
-  and the first bad row) or ``drop``;
+- a missing user, item or timestamp, a missing, non-numeric or non-finite (``inf``,
+  ``nan``) rating, or a rating outside the scale: ``dataset.invalid_ratings`` ``error``
+  (default: one line naming the column, the count and the first bad line) or ``drop``
+  (only the bad rows go). Each column is checked on its own: one bad timestamp cell
+  makes one bad row;
+- no declared scale: the scale is min..max of the finite ratings, and ratings far from
+  the bulk of the data (typos such as 50 or -99) get a one-line warning with counts;
 - the same (user, item) more than once: ``dataset.duplicates`` ``last`` (default:
   the latest by timestamp, else the last in the file), ``mean`` or ``error``.
 """
@@ -12,12 +16,14 @@ Policies (counts of affected rows go into ``Ratings.info``):
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from recexp.data.base import FileDatasetOptions, ScaleOptions
+from recexp.data.rating_scale import _warn_outliers, far_from_bulk, scale_of
 from recexp.data.ratings import Ratings, RatingScale
 from recexp.data.source import Source
 from recexp.errors import DataError
@@ -57,16 +63,6 @@ def read_table(source: Source, name: str, **kwargs: Any) -> pd.DataFrame:
         raise DataError(f"cannot parse the file: {first}", file=label) from None
 
 
-def scale_of(declared: ScaleOptions | None, ratings: pd.Series) -> RatingScale:
-    """The declared scale, else min..max of the data with step 1, 0.5 or none."""
-    if declared is not None:
-        return RatingScale(declared.min, declared.max, declared.step)
-    values = ratings.to_numpy(np.float64)
-    low, high = float(values.min()), float(values.max())
-    step = next((s for s in (1.0, 0.5) if np.allclose(values / s, np.round(values / s))), None)
-    return RatingScale(low, high if high > low else low + (step or 1.0), step)
-
-
 def _numeric(column: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(column):
         return column
@@ -74,12 +70,15 @@ def _numeric(column: pd.Series) -> pd.Series:
 
 
 def _timestamps(column: pd.Series) -> pd.Series:
+    """Seconds: numbers as they are, or dates when most cells are dates; bad cells are NaN."""
     if pd.api.types.is_numeric_dtype(column):
         return column
     numbers = pd.to_numeric(column, errors="coerce")
-    if numbers.notna().sum() >= column.notna().sum():
-        return numbers
-    dates = pd.to_datetime(column, errors="coerce", utc=True)
+    if 2 * numbers.notna().sum() >= column.notna().sum():
+        return numbers  # mostly numbers: a stray word is one bad cell, not a column of dates
+    with warnings.catch_warnings():  # pandas' "could not infer format" must not leak
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
     seconds = (dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
     return seconds.where(dates.notna())
 
@@ -97,25 +96,70 @@ def _ids(column: pd.Series) -> pd.Series:
     return column.astype(str)
 
 
-def _drop_invalid(frame: pd.DataFrame, scale: RatingScale, policy: str, label: str) -> dict:
-    present = [c for c in ("user", "item", "rating", "timestamp") if c in frame.columns]
-    missing = frame[present].isna().any(axis=1).to_numpy()
-    rating = frame["rating"].to_numpy()
+def _where(frame: pd.DataFrame, position: int, first_line: int | None) -> str:
+    """How a message names row ``position``: its file line, else its 1-based data row."""
+    row = int(frame.index[position])
+    return f"line {row + first_line}" if first_line is not None else f"data row {row + 1}"
+
+
+def _drop_invalid(
+    frame: pd.DataFrame,
+    raw: pd.DataFrame,
+    scale: RatingScale,
+    policy: str,
+    label: str,
+    first_line: int | None,
+) -> dict[str, Any]:
+    """Check each column on its own; with ``policy`` error, one line names the first bad cell.
+
+    Invalid: a missing user, item or timestamp, a missing, non-numeric or non-finite
+    rating, or a rating outside the scale. ``raw`` holds the cells as read, for the message.
+    """
+    rating = frame["rating"].to_numpy(np.float64)
     tolerance = 1e-6 * max(1.0, abs(scale.max), abs(scale.min))
-    outside = ~missing & ((rating < scale.min - tolerance) | (rating > scale.max + tolerance))
-    counts = {"invalid_rows": int(missing.sum()), "out_of_scale_rows": int(outside.sum())}
-    bad = missing | outside
+    finite = np.isfinite(rating)
+    problems: list[tuple[str, str, np.ndarray]] = [
+        (c, "a missing or non-numeric value", frame[c].isna().to_numpy())
+        for c in ("user", "item", "rating", "timestamp")
+        if c in frame.columns
+    ]
+    problems.insert(3, ("rating", "a non-finite value", ~finite & ~np.isnan(rating)))
+    outside = finite & ((rating < scale.min - tolerance) | (rating > scale.max + tolerance))
+    problems.insert(4, ("rating", f"a rating outside the scale {scale.min:g}..{scale.max:g}",
+                        outside))  # fmt: skip
+    invalid = np.zeros(len(frame), bool)
+    for _, _, mask in problems:
+        invalid |= mask
+    invalid &= ~outside  # a row counts once: invalid, else out of scale
+    counts = {"invalid_rows": int(invalid.sum()), "out_of_scale_rows": int(outside.sum())}
+    by_column = {
+        c: int(np.logical_or.reduce([m for col, _, m in problems if col == c]).sum())
+        for c in dict.fromkeys(col for col, _, _ in problems)
+    }
+    counts["invalid_by_column"] = {c: n for c, n in by_column.items() if n}  # type: ignore[assignment]
+    bad = invalid | outside
     if bad.any() and policy == "error":
-        first = int(np.flatnonzero(bad)[0])
-        what = "a missing or non-numeric value" if missing[first] else "a rating outside the scale"
+        found = [(int(np.flatnonzero(m)[0]), c, what, m) for c, what, m in problems if m.any()]
+        first, column, what, mask = min(found, key=lambda f: f[0])
+        n = int(mask.sum())
+        others = int(bad.sum()) - n
+        rows = f"{n} row{'s' if n > 1 else ''} with {what}"
+        also = f" ({others} more invalid rows in all)" if others > 0 else ""
+        cell = raw[column].iloc[first] if column in raw.columns else frame[column].iloc[first]
         raise DataError(
-            f"{counts['invalid_rows']} rows with missing or non-numeric values and "
-            f"{counts['out_of_scale_rows']} outside the scale {scale.min:g}..{scale.max:g}; "
-            f"data row {first + 1} has {what}; set dataset.invalid_ratings: drop to skip them",
+            f"column {column!r}: {rows}, the first at {_where(frame, first, first_line)}{also}; "
+            "set dataset.invalid_ratings: drop to skip invalid rows",
             file=label,
-            got=frame.iloc[first][present].tolist(),
+            got="" if _is_missing(cell) else cell,
         )
     return {**counts, "bad": bad}
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _repeated(frame: pd.DataFrame) -> np.ndarray:
@@ -169,25 +213,37 @@ def finish(
     info: dict[str, Any] | None = None,
     user_features: pd.DataFrame | None = None,
     item_features: pd.DataFrame | None = None,
+    first_line: int | None = None,
 ) -> Ratings:
-    """Check a raw (user, item, rating[, timestamp]) frame and return clean :class:`Ratings`."""
+    """Check a raw (user, item, rating[, timestamp]) frame and return clean :class:`Ratings`.
+
+    ``first_line`` is the file line of the frame's row 0 (1 without a header, 2 with one),
+    so messages name a file line; None names 1-based data rows instead. Without a
+    declared ``scale``, ratings far from the bulk of the data get a one-line warning
+    on stderr (and a count in ``info["outlier_ratings"]``).
+    """
     absent = [c for c in COLUMNS if c not in frame.columns]
     if absent:
         raise DataError(f"missing column {absent[0]!r}", file=label, got=list(frame.columns))
     if frame.empty:
         raise DataError("no ratings in the file", file=label)
+    raw = frame
     frame = frame.assign(rating=_numeric(frame["rating"]))
     if "timestamp" in frame.columns:
         frame = frame.assign(timestamp=_timestamps(frame["timestamp"]))
     rows = len(frame)
+    outliers = 0
     if isinstance(scale, RatingScale):
         rating_scale = scale
     else:
-        usable = frame["rating"].dropna()
-        if usable.empty:
+        usable = frame["rating"].to_numpy(np.float64)
+        usable = usable[np.isfinite(usable)]
+        if not usable.size:
             raise DataError("no numeric ratings in the file", file=label)
-        rating_scale = scale_of(scale, usable)
-    checked = _drop_invalid(frame, rating_scale, options.invalid_ratings, label)
+        if scale is None:
+            outliers = _warn_outliers(usable, label)
+        rating_scale = scale_of(scale, pd.Series(usable))
+    checked = _drop_invalid(frame, raw, rating_scale, options.invalid_ratings, label, first_line)
     if checked["bad"].any():
         frame = frame[~checked.pop("bad")]
     else:
@@ -201,5 +257,10 @@ def finish(
     if frame.empty:
         raise DataError("no valid ratings left in the file", file=label)
     counts = {"rows_read": rows, **checked, "duplicate_rows": duplicates}
+    if outliers:
+        counts["outlier_ratings"] = outliers
     info = {"source": label, **counts, **(info or {})}
     return Ratings(frame, rating_scale, user_features, item_features, info)
+
+
+__all__ = ["COLUMNS", "far_from_bulk", "finish", "read_table", "scale_of"]

@@ -1,9 +1,12 @@
-"""Id encoding: raw user and item ids to dense int32 codes, learned on train only.
+"""Id encoding: raw user and item ids to dense int32 codes, learned on train by default.
 
-Codes run from 0 to n-1 in order of first appearance in the sorted training ids.
-Ids that first appear in val or test get code -1 (out of vocabulary): the model is
-never asked about them; they get the fallback prediction of
-:func:`recexp.evaluation.fallback_predictions` (global mean plus whatever bias is known).
+Codes run from 0 to n-1 over the sorted ids. With ``dataset.vocabulary: train`` (the
+default) the vocabulary is the training ids: ids that first appear in val or test get
+code -1 (out of vocabulary). With ``vocabulary: all`` it is every id in the data (as
+seed 002 builds it), so tables get a row for each; rows of ids without a training
+rating stay untrained. Either way the model is never asked about a pair without
+training ratings (:attr:`recexp.data.pipeline.Part.known`): it gets the fallback
+prediction (global mean plus whatever bias is known).
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def load_course_ratings(options: CourseRatingsOptions) -> Ratings:
     source = locate(options, ARCHIVES["course-ratings.csv"], members)
     member = next(m for m in members if source.has(m))
     frame = read_table(source, member, dtype={"item": str})
-    return finish(frame, options, source.label(member), scale=options.rating_scale)
+    return finish(frame, options, source.label(member), scale=options.rating_scale, first_line=2)
 
 
 def _sniff(first: str, options: FileOptions) -> tuple[str, bool]:
@@ -127,8 +127,8 @@ def _sniff(first: str, options: FileOptions) -> tuple[str, bool]:
     return sep, False
 
 
-def _read_any(options: FileOptions, source: Source, name: str) -> tuple[pd.DataFrame, bool]:
-    """The whole table and whether it had a header."""
+def _read_any(options: FileOptions, source: Source, name: str) -> tuple[pd.DataFrame, bool | None]:
+    """The whole table and whether it had a header (None: Parquet, no lines)."""
     import pandas as pd
 
     from recexp.data.clean import read_table
@@ -137,7 +137,7 @@ def _read_any(options: FileOptions, source: Source, name: str) -> tuple[pd.DataF
     path = source.location
     if options.format == "parquet" or (options.format == "auto" and path.suffix in PARQUET):
         try:
-            return pd.read_parquet(path), True
+            return pd.read_parquet(path), None
         except (OSError, ValueError) as error:
             raise DataError(f"cannot read Parquet: {error}", file=str(path)) from None
     with source.open(name) as f:
@@ -182,8 +182,9 @@ def load_file(options: FileOptions) -> Ratings:
         raise DataError("no such file", key="dataset.path", got=str(options.path))
     source = Source("file", path, primary=path.name)
     frame, header = _read_any(options, source, path.name)
-    frame = _select(frame, options.columns.model_dump(), header, str(path))
-    return finish(frame, options, str(path), scale=options.rating_scale)
+    frame = _select(frame, options.columns.model_dump(), header is not False, str(path))
+    first_line = None if header is None else 2 if header else 1
+    return finish(frame, options, str(path), scale=options.rating_scale, first_line=first_line)
 
 
 def read_atomic(source: Source, name: str) -> pd.DataFrame:
@@ -242,4 +243,4 @@ def load_recbole(options: RecBoleOptions) -> Ratings:
         items = _features(source, f"{inter.stem}.item", names.item)
     info = {"user_features": users is not None, "item_features": items is not None}
     return finish(frame, options, str(inter), scale=options.rating_scale, info=info,
-                  user_features=users, item_features=items)  # fmt: skip
+                  user_features=users, item_features=items, first_line=2)  # fmt: skip

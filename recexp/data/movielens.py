@@ -205,8 +205,9 @@ def load_movielens(options: MovieLensOptions, ratings_member: str | None = None)
         items = _items(source, layout)
     info = {"user_features": users is not None, "item_features": items is not None}
     scale = RatingScale(*layout.scale)
+    first_line = 2 if layout.format == "csv" else 1
     return finish(frame, options, source.label(member), scale=scale, info=info,
-                  user_features=users, item_features=items)  # fmt: skip
+                  user_features=users, item_features=items, first_line=first_line)  # fmt: skip
 
 
 def load_fold(options: MovieLensOptions, fold: str) -> tuple[Ratings, Ratings]:

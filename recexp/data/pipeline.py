@@ -13,26 +13,34 @@ from recexp.data.base import DATASETS, DatasetOptions, FileDatasetOptions, Prede
 from recexp.data.encoding import IdEncoder
 from recexp.data.ratings import Ratings, RatingScale
 from recexp.data.splits import TEST, TRAIN, SplitIndex, split
-from recexp.errors import ConfigError
+from recexp.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a split: codes (-1 for ids unseen in train), ratings in rating units."""
+    """One part of a split: codes (-1 for ids outside the vocabulary), ratings in rating units.
+
+    With ``dataset.vocabulary: all`` every id has a code, and ``trained`` marks the rows
+    whose user and item both have training ratings; with ``train`` (the default) those
+    are exactly the rows with both codes >= 0, and ``trained`` is None.
+    """
 
     user: np.ndarray
     item: np.ndarray
     rating: np.ndarray
     rows: np.ndarray
     true_score: np.ndarray | None = None
+    trained: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.rating)
 
     @property
     def known(self) -> np.ndarray:
-        """Rows whose user and item both have training ratings."""
-        return (self.user >= 0) & (self.item >= 0)
+        """Rows whose user and item both have training ratings (the model predicts these;
+        the rest get the fallback)."""
+        known = (self.user >= 0) & (self.item >= 0)
+        return known if self.trained is None else known & self.trained
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,17 @@ def _make_transform(kind: str, scale: RatingScale, train: np.ndarray) -> RatingT
     return RatingTransform()
 
 
+def _check_parts(index: SplitIndex, rows: int, options: DatasetOptions) -> None:
+    """A split with no training or no test ratings is a one-line DataError, not a crash later."""
+    for name, part in (("training", index.train), ("test", index.test)):
+        if not len(part):
+            raise DataError(
+                f"the {options.split.strategy} split leaves no {name} ratings out of the "
+                f"{rows} loaded; use more ratings or change the split",
+                key="dataset.split",
+            )
+
+
 def prepare(options: DatasetOptions, seed: int) -> Dataset:
     """Load the dataset ``options`` names and turn it into encoded train / val / test parts."""
     ratings = load_ratings(options)
@@ -188,21 +207,24 @@ def prepare(options: DatasetOptions, seed: int) -> Dataset:
     ratings.frame = frame
     index = split(ratings, options.split, seed)
 
+    _check_parts(index, len(frame), options)
     train_frame = frame.iloc[index.train]
-    users = IdEncoder.fit(train_frame["user"])
-    items = IdEncoder.fit(train_frame["item"])
+    every = options.vocabulary == "all"
+    users = IdEncoder.fit((frame if every else train_frame)["user"])
+    items = IdEncoder.fit((frame if every else train_frame)["item"])
     has_truth = "true_score" in frame.columns
+    in_train_user = np.zeros(len(users) if every else 0, bool)
+    in_train_item = np.zeros(len(items) if every else 0, bool)
+    if every:
+        in_train_user[users.transform(train_frame["user"])] = True
+        in_train_item[items.transform(train_frame["item"])] = True
 
     def part(rows: np.ndarray) -> Part:
         sub = frame.iloc[rows]
         truth = sub["true_score"].to_numpy(np.float32) if has_truth else None
-        return Part(
-            users.transform(sub["user"]),
-            items.transform(sub["item"]),
-            sub["rating"].to_numpy(np.float32),
-            rows,
-            truth,
-        )
+        user, item = users.transform(sub["user"]), items.transform(sub["item"])
+        trained = in_train_user[user] & in_train_item[item] if every else None
+        return Part(user, item, sub["rating"].to_numpy(np.float32), rows, truth, trained)
 
     train, val, test = part(index.train), part(index.val), part(index.test)
     report = {

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
 from recexp.data.base import FileDatasetOptions
-from recexp.data.download import Archive, cache_dir, cached, download
+from recexp.data.download import Archive, cache_dir, cached, download, forget, verify_cached
 from recexp.errors import DataError
 
 if TYPE_CHECKING:
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 def _unsafe(member: str) -> bool:
     path = PurePosixPath(member.replace("\\", "/"))
     return path.is_absolute() or ".." in path.parts or ":" in member.split("/")[0]
+
+
+class UnsafeArchiveError(DataError):
+    """A zip with an absolute or ``..`` member path."""
 
 
 class Source:
@@ -40,7 +44,7 @@ class Source:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
             for member in sorted(names, key=lambda n: (n.count("/"), n)):
                 if _unsafe(member):
-                    raise DataError(
+                    raise UnsafeArchiveError(
                         f"archive has an unsafe member path {member!r}; refusing to read it",
                         file=str(location),
                     )
@@ -100,11 +104,25 @@ def _source_at(path: Path, members: Sequence[str]) -> Source:
     return Source("file", path, primary=members[0])
 
 
+def _from_cache(path: Path, members: Sequence[str]) -> Source:
+    """The cached (or just downloaded) file as a Source; an unsafe zip leaves the cache."""
+    try:
+        return _source_at(path, members)
+    except UnsafeArchiveError as error:
+        forget(path)
+        raise UnsafeArchiveError(
+            error.problem.replace("refusing to read it", "refused and removed from the cache"),
+            file=str(path),
+        ) from None
+
+
 def locate(options: FileDatasetOptions, archive: Archive, members: Sequence[str]) -> Source:
     """Find ``archive``'s files: ``options.path``, then the cache, then a download.
 
     ``members`` are the base names the loader reads, the main one first; a folder
-    counts when it holds any of them.
+    counts when it holds any of them. A cached file is verified on every read
+    (:func:`recexp.data.download.verify_cached`); one with an unsafe member path is
+    removed from the cache.
     """
     if options.path is not None:
         path = options.path.expanduser()
@@ -122,12 +140,13 @@ def locate(options: FileDatasetOptions, archive: Archive, members: Sequence[str]
         return source
     found = cached(archive)
     if found is not None and found.is_file():
-        return _source_at(found, members)
+        verify_cached(found, archive, options.name)
+        return _from_cache(found, members)
     if found is not None:
         source = Source("dir", found)
         if any(source.has(m) for m in members):
             return source
-    return _source_at(download(archive, options.mirrors, dataset=options.name), members)
+    return _from_cache(download(archive, options.mirrors, dataset=options.name), members)
 
 
 def cached_frame(stamp: str, tag: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:

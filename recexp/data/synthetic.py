@@ -15,7 +15,7 @@ more than chance.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,15 +23,19 @@ from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from recexp.data.base import DATASETS, DatasetOptions
 from recexp.data.ratings import Ratings, RatingScale
+from recexp.schema import Seed
+
+#: Ids are int32 codes: at most 2**31 - 1 users, items or ratings.
+IdCount = Annotated[int, Field(gt=0, le=2**31 - 1)]
 
 
 class SyntheticOptions(DatasetOptions):
     """Shape, noise and rating scale of the generated dataset (default: MovieLens 100K's shape)."""
 
     name: Literal["synthetic"] = "synthetic"
-    n_users: PositiveInt = 943
-    n_items: PositiveInt = 1682
-    n_ratings: PositiveInt = 100_000
+    n_users: IdCount = 943
+    n_items: IdCount = 1682
+    n_ratings: IdCount = 100_000
     rank: PositiveInt = Field(4, description="latent rank of the true score")
     signal: NonNegativeFloat = Field(
         1.0, description="scale of the true score's spread around the center (1 = MovieLens-like)"
@@ -46,7 +50,7 @@ class SyntheticOptions(DatasetOptions):
     item_exponent: NonNegativeFloat = Field(
         0.9, description="Zipf-like exponent of item popularity"
     )
-    seed: int = Field(0, description="the data's own seed, apart from the experiment's")
+    seed: Seed = Field(0, description="the data's own seed, apart from the experiment's")
 
     @model_validator(mode="after")
     def _check(self) -> SyntheticOptions:

@@ -7,13 +7,16 @@ from typing import Any, Literal
 from pydantic import Field, NonNegativeFloat
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
+from recexp.schema import Initializer
 
 
 class FullOptions(EmbeddingOptions):
     """A full table: ``vocab x dim`` parameters."""
 
     strategy: Literal["full"] = "full"
-    initializer: str = Field("uniform", description="any Keras initializer name, e.g. he_normal")
+    initializer: Initializer = Field(
+        "uniform", description="any Keras initializer name, e.g. he_normal"
+    )
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
 

@@ -42,7 +42,9 @@ from pydantic import (
 )
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
+from recexp.embeddings.frequency import popularity_order
 from recexp.errors import ConfigError
+from recexp.schema import Initializer
 
 DEFAULT_ALPHA = 0.5
 DEFAULT_NUM_BLOCKS = 3
@@ -80,7 +82,7 @@ class MixedDimOptions(EmbeddingOptions):
         description="per block, 1 = plain rows, c > 1 = the block's rows stored with the "
         "quotient-remainder trick in about n/c remainder rows (QR and MD together)",
     )
-    initializer: str = Field("uniform", description="any Keras initializer name")
+    initializer: Initializer = Field("uniform", description="any Keras initializer name")
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")
 
     @model_validator(mode="before")
@@ -161,13 +163,6 @@ class MixedDimOptions(EmbeddingOptions):
                 f"(got qr_compression={self.qr_compression})"
             )
         return self
-
-
-def popularity_order(counts: np.ndarray | None, vocab: int) -> np.ndarray:
-    """Ids most rated first; ties (and a missing ``counts``) keep id order."""
-    if counts is None:
-        return np.arange(vocab)
-    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
 
 
 def equal_mass_sizes(counts: np.ndarray | None, vocab: int, num_blocks: int) -> list[int]:

@@ -26,8 +26,9 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from recexp.embeddings.base import EMBEDDINGS, EmbeddingOptions, TableRequest
-from recexp.embeddings.mixed_dim import popularity_order
+from recexp.embeddings.frequency import popularity_order
 from recexp.errors import ConfigError
+from recexp.schema import Initializer
 
 
 class QuotientRemainderOptions(EmbeddingOptions):
@@ -53,8 +54,8 @@ class QuotientRemainderOptions(EmbeddingOptions):
         description="split ids as they are, or by training-frequency rank (most rated first), "
         "so frequent ids share remainder rows only with rarer ones",
     )
-    initializer: str = Field("uniform", description="any Keras initializer name")
-    quotient_initializer: str | None = Field(
+    initializer: Initializer = Field("uniform", description="any Keras initializer name")
+    quotient_initializer: Initializer | None = Field(
         None, description="initializer of the quotient table; default: initializer"
     )
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the rows")

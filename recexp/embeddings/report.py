@@ -23,42 +23,32 @@ def _walk(layer: Any, seen: set[int]) -> Iterator[Any]:
 def embedding_report(model: Any) -> list[dict[str, Any]]:
     """One entry per embedding table in ``model`` (strategy layers and ``keras.layers.Embedding``).
 
-    Each entry holds ``name``, ``strategy``, ``vocabulary`` (ids served), ``rows`` (rows
-    stored), ``dim`` (output size), ``parameters``, ``bytes`` (as stored, 4 per float32)
-    and ``compression``: the parameters a full ``vocabulary x dim`` table would take,
-    divided by ``parameters``. Hashing tables add ``colliding_ids`` and ``bins_used``;
-    mixed-dimension tables add ``block_sizes``, ``block_dims``, ``block_rows`` (and
-    ``block_buckets`` when some block is stored with the quotient-remainder trick).
+    Each entry holds ``name``, then what the layer's
+    :meth:`~recexp.embeddings.layers.EmbeddingTable.table_report` gives: ``strategy``,
+    ``vocabulary`` (ids served), ``rows`` (rows stored), ``dim`` (output size) and the
+    strategy's own keys (hashing: ``colliding_ids``, ``bins_used``; mixed-dimension:
+    ``block_sizes``, ``block_dims``, ``block_rows``, and ``block_buckets`` when some block is
+    stored with the quotient-remainder trick); then ``parameters``, ``bytes`` (as stored, 4
+    per float32) and ``compression``: the parameters a full ``vocabulary x dim`` table would
+    take, divided by ``parameters``. A plain ``keras.layers.Embedding`` reports as ``full``.
     Tables whose layer is not built yet report 0 parameters and bytes and a
     ``compression`` of ``None``.
     """
     import keras
 
+    from recexp.embeddings.layers import EmbeddingTable
+
     report = []
     for layer in _walk(model, set()):
-        if isinstance(layer, keras.layers.Embedding):
-            entry: dict[str, Any] = {
+        if isinstance(layer, EmbeddingTable):
+            entry = layer.table_report()
+        elif isinstance(layer, keras.layers.Embedding):
+            entry = {
                 "strategy": "full",
                 "vocabulary": int(layer.input_dim),
                 "rows": int(layer.input_dim),
                 "dim": int(layer.output_dim),
             }
-        elif getattr(layer, "strategy", None) and hasattr(layer, "rows"):
-            vocab = getattr(layer, "vocabulary_size", None)
-            entry = {
-                "strategy": layer.strategy,
-                "vocabulary": None if vocab is None else int(vocab),
-                "rows": int(layer.rows),
-                "dim": int(layer.output_dim),
-            }
-            if getattr(layer, "collisions", None) is not None:
-                entry.update(layer.collisions)
-            if hasattr(layer, "block_sizes"):
-                entry["block_sizes"] = list(layer.block_sizes)
-                entry["block_dims"] = list(layer.block_dims)
-                entry["block_rows"] = list(layer.block_rows)
-                if any(getattr(layer, "block_buckets", None) or []):
-                    entry["block_buckets"] = list(layer.block_buckets)
         else:
             continue
         weights = layer.weights

@@ -26,14 +26,14 @@ from pydantic import Field, NonNegativeFloat, PositiveInt, field_validator
 
 from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
 from recexp.models.gmf import initial_bias
-from recexp.schema import Options
+from recexp.schema import Activation, Options
 
 
 class DenseLayer(Options):
     """One hidden layer; unset fields take the family-level ``activation``/``dropout``/``l2``."""
 
     units: PositiveInt
-    activation: str | None = None
+    activation: Activation | None = None
     dropout: float | None = Field(None, ge=0, lt=1, description="dropout after the layer")
     l2: NonNegativeFloat | None = Field(None, description="L2 penalty on the kernel")
 
@@ -54,7 +54,7 @@ class MLPOptions(ModelOptions):
         min_length=1,
         description="hidden layers: units, or {units, activation, dropout, l2}",
     )
-    activation: str = Field("relu", description="default hidden activation")
+    activation: Activation = Field("relu", description="default hidden activation")
     dropout: float = Field(0.0, ge=0, lt=1, description="default dropout after a hidden layer")
     l2: NonNegativeFloat = Field(
         0.0, description="default L2 penalty on hidden kernels, and the output kernel's"

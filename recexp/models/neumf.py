@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, NonNegativeFloat, PositiveInt
 
 from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.schema import Activation
 
 
 class NeuMFOptions(ModelOptions):
@@ -16,7 +17,7 @@ class NeuMFOptions(ModelOptions):
     gmf_dim: PositiveInt = Field(16, description="GMF embedding size")
     mlp_dim: PositiveInt = Field(32, description="MLP embedding size")
     mlp_layers: list[PositiveInt] = Field([64, 32, 16], min_length=1, description="Dense units")
-    activation: str = "relu"
+    activation: Activation = "relu"
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout after each MLP layer")
     l2: NonNegativeFloat = Field(0.0, description="L2 penalty on the MLP kernels")
     output_bias: Literal["mean", "zero"] = Field(

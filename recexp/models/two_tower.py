@@ -14,7 +14,7 @@ non-zero ids; 0 (unknown, padding) contributes nothing.
 
 The towers are sub-models named ``query_tower`` and ``candidate_tower`` (input: codes of
 shape ``(batch, 1)``; output: ``(batch, layer_sizes[-1])``), which
-:func:`retrieval_metrics` uses to evaluate the model as a retriever.
+:func:`recexp.models.retrieval.retrieval_metrics` uses to evaluate the model as a retriever.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from pydantic import Field, PositiveInt
 
 from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
 from recexp.models.gmf import initial_bias
-
-QUERY_TOWER = "query_tower"
-CANDIDATE_TOWER = "candidate_tower"
+from recexp.schema import Activation
 
 
 class TwoTowerOptions(ModelOptions):
@@ -42,7 +40,7 @@ class TwoTowerOptions(ModelOptions):
     layer_sizes: list[PositiveInt] = Field(
         [32], min_length=1, description="Dense units per tower; relu but the last (linear)"
     )
-    activation: str = Field("relu", description="activation of all but the last Dense")
+    activation: Activation = Field("relu", description="activation of all but the last Dense")
     use_features: bool = Field(True, description="embed the side features when the data has them")
     output_bias: Literal["mean"] | float | None = Field(
         None, description="add a trainable scalar starting at the training mean or a number"
@@ -95,6 +93,7 @@ def build_two_tower(options: TwoTowerOptions, ctx: BuildContext) -> Any:
     from keras import layers
 
     from recexp.models.layers import ScalarBias
+    from recexp.models.retrieval import CANDIDATE_TOWER, QUERY_TOWER, TwoTowerRecommender
 
     user_in, item_in = id_inputs()
     query = _tower("user", options, ctx, QUERY_TOWER)(user_in)
@@ -102,76 +101,5 @@ def build_two_tower(options: TwoTowerOptions, ctx: BuildContext) -> Any:
     out = layers.Dot(axes=1, name="score")([query, candidate])
     if options.output_bias is not None:
         out = ScalarBias(initial_bias(options.output_bias, ctx), name="output_bias")(out)
-    return keras.Model({"user_input": user_in, "item_input": item_in}, out, name="two_tower")
-
-
-def retrieval_metrics(
-    model: Any,
-    user_codes: np.ndarray,
-    item_codes: np.ndarray,
-    ratings: np.ndarray,
-    n_items: int,
-    k: int = 100,
-    threshold: float = 5.0,
-    batch_size: int = 256,
-) -> dict[str, float]:
-    """Evaluate a two-tower model as a top-``k`` retriever over all ``n_items`` items.
-
-    The candidate tower embeds every item code, ``keras_rs.layers.BruteForceRetrieval``
-    retrieves each user's top ``k`` by dot product (no item is excluded, as seed 003),
-    and the test pairs with ``rating >= threshold`` (same units as ``ratings``; seed 003:
-    rating 5) are the relevant ones.
-
-    Returns ``top_k_accuracy`` (seed 003's metric: the fraction of relevant pairs whose
-    item is in the user's top ``k``), ``recall_at_k`` and ``ndcg_at_k`` (keras_rs
-    ``RecallAtK`` and ``NDCG`` with binary relevance, averaged over users with at least
-    one relevant pair), ``k`` (capped at ``n_items``), ``n_pairs`` and ``n_users`` (the
-    relevant pairs and their users). With no relevant pair the three metrics are NaN.
-    ``batch_size`` users are scored at once (a ``batch_size x n_items`` score matrix).
-    """
-    import keras
-    import keras_rs
-
-    try:
-        query_tower = model.get_layer(QUERY_TOWER)
-        candidate_tower = model.get_layer(CANDIDATE_TOWER)
-    except ValueError:
-        raise ValueError(
-            f"retrieval_metrics: model {model.name!r} has no {QUERY_TOWER!r} and "
-            f"{CANDIDATE_TOWER!r} sub-models; expected a two_tower model"
-        ) from None
-    k = min(k, n_items)
-    relevant = np.asarray(ratings, dtype="float64") >= threshold
-    users_of_pairs = np.asarray(user_codes, dtype="int64")[relevant]
-    items_of_pairs = np.asarray(item_codes, dtype="int64")[relevant]
-    users, pair_user = np.unique(users_of_pairs, return_inverse=True)
-    result: dict[str, float] = {"k": k, "n_pairs": int(relevant.sum()), "n_users": len(users)}
-    if not len(users):
-        return {**result, "top_k_accuracy": np.nan, "recall_at_k": np.nan, "ndcg_at_k": np.nan}
-
-    codes = np.arange(n_items, dtype="int32").reshape(-1, 1)
-    candidates = candidate_tower.predict(codes, batch_size=batch_size, verbose=0)
-    queries = query_tower.predict(
-        users.astype("int32").reshape(-1, 1), batch_size=batch_size, verbose=0
-    )
-    retrieval = keras_rs.layers.BruteForceRetrieval(candidates, k=k, return_scores=False)
-    recall = keras_rs.metrics.RecallAtK(k=k, shuffle_ties=False)
-    ndcg = keras_rs.metrics.NDCG(k=k, shuffle_ties=False)
-    hits = np.zeros(len(users_of_pairs), dtype=bool)
-    for start in range(0, len(users), batch_size):
-        batch = slice(start, start + batch_size)
-        top = keras.ops.convert_to_numpy(retrieval(queries[batch]))
-        in_batch = (pair_user >= start) & (pair_user < start + len(top))
-        rows = pair_user[in_batch] - start
-        hits[in_batch] = (top[rows] == items_of_pairs[in_batch, None]).any(axis=1)
-        labels = np.zeros((len(top), n_items), dtype="float32")
-        labels[rows, items_of_pairs[in_batch]] = 1.0
-        scores = retrieval.compute_score(queries[batch], candidates)
-        recall.update_state(labels, scores)
-        ndcg.update_state(labels, scores)
-    return {
-        **result,
-        "top_k_accuracy": float(hits.mean()),
-        "recall_at_k": float(recall.result()),
-        "ndcg_at_k": float(ndcg.result()),
-    }
+    model = keras.Model({"user_input": user_in, "item_input": item_in}, out, name="two_tower")
+    return TwoTowerRecommender(model, options.retrieval_k, options.relevant_rating)

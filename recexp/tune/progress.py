@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from recexp.tune.optuna_parts import open_study
+from recexp.tune.optuna_parts import state as trial_state
+
 STYLE = {"complete": "green", "pruned": "yellow", "fail": "red", "interrupted": "red"}
 
 
@@ -84,8 +87,6 @@ class Progress:
                 continue
 
     def _trials(self) -> list[Any]:
-        from recexp.tune.study import open_study
-
         if self._study is None:
             self._study = open_study(self.study_dir)
         return list(self._study.get_trials(deepcopy=False))
@@ -99,12 +100,12 @@ class Progress:
                 self._print_finished(trials)
 
     def _rows(self, trials: list[Any]) -> list[dict[str, Any]]:
-        from recexp.tune.study import _state
-
         best = math.inf
         rows = []
         for trial in sorted(trials, key=lambda t: t.number):
-            state = _state(trial)
+            state = trial_state(trial)
+            if state == "waiting":  # a grid point not started yet
+                continue
             if state == "complete" and trial.value is not None:
                 best = min(best, trial.value)
             steps = trial.intermediate_values

@@ -10,10 +10,8 @@ training.batch_size: {kind: int, low: 128, high: 1024, step: 128}
 
 Kinds are Optuna's: ``float`` (low, high, ``log``, ``step``), ``int`` (low, high, ``step``,
 ``log``) and ``categorical`` (``choices``: any spec values, whole mappings included). Every
-problem is one :class:`~recexp.errors.ConfigError` line, ``FILE: key: problem (got VALUE)``;
-:func:`check_space` validates every point of the space against the spec schema before a
-trial runs (the bounds of numeric keys, every choice of categorical ones, and every
-combination of those when there are few), as ``recexp sweep`` does for its grid.
+problem is one :class:`~recexp.errors.ConfigError` line, ``FILE: key: problem (got VALUE)``.
+:func:`recexp.tune.points.check_space` validates every point against the spec schema.
 """
 
 from __future__ import annotations
@@ -28,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from recexp.config import ExperimentConfig, apply_override, load_spec, parse_yaml, validate
 from recexp.errors import ConfigError
+from recexp.spec_yaml import parse_yaml
 
 KINDS = ("float", "int", "categorical")
 _FIELDS = {
@@ -38,8 +36,6 @@ _FIELDS = {
     "categorical": {"kind", "choices"},
 }
 _KEY = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
-#: every combination of the space's representative points is validated up to this many
-MAX_COMBINATIONS = 512
 #: value types Optuna stores as categorical choices; anything else gets a JSON label
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -132,12 +128,14 @@ class Space:
         """Optuna's stored params (categorical labels) -> spec values."""
         return {k: self[k].decode(v) if k in self._by_key else v for k, v in params.items()}
 
-    def is_categorical(self) -> bool:
-        return all(p.kind == "categorical" for p in self.params)
-
     def grid(self) -> dict[str, list[Any]]:
         """The search space of Optuna's GridSampler: every key's labels."""
         return {p.key: p.labels for p in self.params}
+
+    def grid_points(self) -> list[dict[str, Any]]:
+        """Every combination of the choices as Optuna params, the last key varying fastest."""
+        combos = itertools.product(*(p.labels for p in self.params))
+        return [dict(zip(self.keys, combo, strict=True)) for combo in combos]
 
     def grid_size(self) -> int:
         return math.prod(len(p.choices) for p in self.params)
@@ -242,86 +240,3 @@ def _param(key: Any, spec: Any) -> Param:
         if log and not (kind == "int" and step == 1):
             raise ConfigError("log and step do not go together", key=f"{key}.step", got=step)
     return Param(key, kind, low=low, high=high, log=log, step=step)
-
-
-def sweep_as_grid(grid: dict[str, list[Any]]) -> Space:
-    """``recexp sweep``'s ``--grid`` (``{"model.l2": [0.03, 0.05]}``) as a categorical space,
-    to be searched by the grid sampler: a sweep is one case of a tune study."""
-    return Space.from_dict(
-        {k: {"kind": "categorical", "choices": list(v)} for k, v in grid.items()}
-    )
-
-
-def as_overrides(values: dict[str, Any]) -> list[str]:
-    """``{"model.l2": 0.05}`` -> ``["model.l2=0.05"]`` (JSON is YAML, so types survive)."""
-    return [f"{key}={json.dumps(value)}" for key, value in values.items()]
-
-
-def has_validation(config: ExperimentConfig) -> bool:
-    """Whether the spec's split keeps a validation part to select on."""
-    split = config.dataset.split
-    return bool(getattr(split, "validation_split", None) or getattr(split, "val", 0))
-
-
-def raw_spec(spec: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
-    """The spec as written, with ``overrides`` applied, not validated: what each trial's
-    overrides apply to (applying them to the resolved spec would differ, e.g. a one-block
-    ``embedding.strategy`` under resolved per-table blocks)."""
-    load_spec(spec, overrides)  # a missing or malformed file, or a bad --set: its one line
-    data = parse_yaml(Path(spec).read_text(encoding="utf-8"), str(spec))
-    for item in overrides or []:
-        apply_override(data, item)
-    return data
-
-
-def trial_config(raw: dict[str, Any], values: dict[str, Any]) -> ExperimentConfig:
-    """``raw`` (see :func:`raw_spec`) with one point of the space applied, validated."""
-    data = json.loads(json.dumps(raw))  # a deep copy
-    for item in as_overrides(values):
-        apply_override(data, item)
-    return validate(data)
-
-
-def check_space(
-    spec: str | Path, space: Space, overrides: list[str] | None = None
-) -> tuple[ExperimentConfig, dict[str, Any]]:
-    """The base config and raw spec, once every point of ``space`` validated against the
-    spec schema.
-
-    Numeric keys are checked at both bounds, categorical keys at every choice, each with
-    the others at the spec's values; when the representative points (bounds and choices)
-    make at most :data:`MAX_COMBINATIONS` combinations, every combination is checked too
-    (keys that only work together, e.g. a strategy and its options). A bad point is the
-    first error, attributed to the space file.
-    """
-    raw = raw_spec(spec, overrides)
-    base = load_spec(spec, overrides)
-    if not has_validation(base):
-        raise ConfigError(
-            "tune selects on validation RMSE but the split has no validation part; "
-            "set dataset.split.val or dataset.split.validation_split",
-            key="dataset.split",
-            file=str(spec),
-        )
-    if getattr(base.dataset.split, "folds", None):
-        raise ConfigError(
-            "tune selects on one validation part; k folds are not supported in a study",
-            key="dataset.split.folds",
-            got=base.dataset.split.folds,  # type: ignore[union-attr]
-            file=str(spec),
-        )
-
-    def check(point: dict[str, Any]) -> None:
-        try:
-            trial_config(raw, point)
-        except ConfigError as error:
-            raise (error.with_file(space.file) if space.file else error) from None
-
-    for param in space.params:
-        for value in param.points():
-            check({param.key: value})
-    points = [param.points() for param in space.params]
-    if math.prod(len(p) for p in points) <= MAX_COMBINATIONS:
-        for combo in itertools.product(*points):
-            check(dict(zip(space.keys, combo, strict=True)))
-    return base, raw

@@ -1,8 +1,9 @@
 """One worker process of a local study: ``python -m recexp.tune.worker STUDY_DIR``.
 
 ``recexp tune --jobs K`` starts K of these; each asks the study's shared journal storage
-for trials and runs them one at a time until the study has its trials (or the deadline
-passes). A worker is an ordinary process: TensorFlow trains in it alone.
+for trials and runs them one at a time, as children of the study, until the study has
+its trials (or the deadline passes). A worker is an ordinary process: TensorFlow trains
+in it alone. The process that started the workers owns the study's status.
 """
 
 from __future__ import annotations
@@ -17,22 +18,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--session", type=int, default=0)
     parser.add_argument("--deadline", type=float, default=None)
-    parser.add_argument("--parallel", action="store_true")
     args = parser.parse_args(argv)
 
     from recexp.errors import RecexpError
-    from recexp.tune.study import Study, work
+    from recexp.signals import exit_code
+    from recexp.tune.local import work
+    from recexp.tune.settings import Study
+    from recexp.tune.trial import attach
 
     try:
+        study = Study.load(args.study_dir)
         work(
-            Study.load(args.study_dir),
+            study,
+            attach(study),
             worker=args.worker,
             session=args.session,
             deadline=args.deadline,
-            parallel=args.parallel,
+            parallel=True,
         )
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as error:
+        return exit_code(error)
     except RecexpError as error:
         print(f"worker {args.worker}: {error.line()}", file=sys.stderr)
         return error.exit_code

@@ -1,4 +1,4 @@
-"""Shared pieces of the tune tests: a tiny spec, a typer app with ``recexp tune``."""
+"""Shared pieces of the tune tests: a tiny spec, the recexp app."""
 
 from __future__ import annotations
 
@@ -6,24 +6,13 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("optuna", reason="recexp tune needs optuna (pip install 'recexp[tune]')")
-
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny" / "mf.yaml"
 
 
 @pytest.fixture
 def app():  # type: ignore[no-untyped-def]
-    import typer
+    from recexp.cli import app
 
-    from recexp.cli_tune import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def main() -> None:
-        """recexp (test)."""
-
-    register(app)
     return app
 
 

@@ -24,7 +24,8 @@ def local_ray():  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 def test_a_ray_study_killed_midway_is_finished_by_resume(local_ray, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from recexp.tune.study import Study, open_study
+    from recexp.tune.optuna_parts import open_study
+    from recexp.tune.settings import Study
 
     space = write(
         tmp_path / "space.yaml",

@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from recexp.errors import ConfigError
-from recexp.tune.space import Space, check_space, load_space, sweep_as_grid
+from recexp.tune.grid import grid_space
+from recexp.tune.points import check_space
+from recexp.tune.space import Space, load_space
 from tests.tune.conftest import TINY, write
 
 runner = CliRunner()
@@ -92,10 +94,16 @@ def test_categorical_choices_may_be_whole_mappings(tmp_path: Path) -> None:
     assert Space.from_dict(space.as_dict()).params == space.params
 
 
-def test_sweep_grid_is_a_categorical_space() -> None:
-    space = sweep_as_grid({"model.l2": [0.03, 0.05], "model.dim": [16, 32]})
-    assert space.is_categorical() and space.grid_size() == 4
-    assert space.grid() == {"model.l2": [0.03, 0.05], "model.dim": [16, 32]}
+def test_a_sweep_grid_is_a_categorical_space_in_order() -> None:
+    space = grid_space({"model.l2": [0.03, 0.05], "model.dim": [16, [8, 4]]})
+    assert all(p.kind == "categorical" for p in space.params) and space.grid_size() == 4
+    assert space.grid() == {"model.l2": [0.03, 0.05], "model.dim": [16, "[8, 4]"]}
+    assert space.grid_points() == [  # the last key varying fastest; lists as JSON labels
+        {"model.l2": 0.03, "model.dim": 16},
+        {"model.l2": 0.03, "model.dim": "[8, 4]"},
+        {"model.l2": 0.05, "model.dim": 16},
+        {"model.l2": 0.05, "model.dim": "[8, 4]"},
+    ]
 
 
 def test_bad_points_are_refused_before_anything_is_written(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -190,10 +198,13 @@ def test_ray_backend_without_ray_says_how_to_install(app, tmp_path: Path, monkey
     assert not runs.exists()
 
 
-@pytest.mark.parametrize("family", ["mf", "neumf", "mlp"])
+SPACES = TINY.parents[1] / "spaces"
+
+
+@pytest.mark.parametrize("family", sorted(p.stem for p in SPACES.glob("*.yaml")))
 def test_shipped_spaces_fit_the_tuned_specs(family: str) -> None:
     root = TINY.parents[1]
-    space = load_space(root / "spaces" / f"{family}.yaml")
+    space = load_space(SPACES / f"{family}.yaml")
     base, _ = check_space(root / "movielens-100k" / f"{family}.yaml", space)
     assert base.model.family == family
     for param in space.params:  # scale parameters are searched on a log scale

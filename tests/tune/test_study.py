@@ -10,8 +10,10 @@ import numpy as np
 import optuna
 import pytest
 
-from recexp.tune.space import sweep_as_grid
-from recexp.tune.study import Study, open_study, resume_tune, run_tune
+from recexp.tune.grid import grid_space
+from recexp.tune.optuna_parts import open_study
+from recexp.tune.settings import Study
+from recexp.tune.study import resume_tune, run_tune
 from tests.tune.conftest import TINY, write
 
 LR = "optimizer.learning_rate: {kind: float, low: 0.002, high: 0.05, log: true}\n"
@@ -46,6 +48,29 @@ def test_a_local_study_records_every_trial_and_selects_on_validation(tmp_path: P
     assert set(record["importances"]) == {"optimizer.learning_rate", "model.dim"}
     # the storage is Optuna's own
     assert len(open_study(study.path).trials) == 3
+    # compare: the study is one row (its selected trial), its trials/ the trials
+    from recexp.compare import collect
+
+    rows, problems = collect([study.path])
+    assert not problems and [r["test_rmse"] for r in rows] == [parent["test"]["rmse"]]
+    rows, problems = collect(sorted((study.path / "trials").iterdir()))
+    assert not problems and len(rows) == 3
+
+
+def test_an_error_in_a_trial_fails_the_study_as_any_parent_run(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    from recexp import experiment
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(experiment, "run_experiment", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run_tune(TINY, write(tmp_path / "s.yaml", LR), trials=2, runs_root=tmp_path, quiet=True)
+    (study,) = (p for p in tmp_path.iterdir() if p.is_dir())
+    status = _read(study / "status.json")
+    assert status["status"] == "failed" and status["error"] == "disk on fire"
+    assert status["trials_completed"] == 0
+    assert _read(study / "study.json")["trials"][0]["error"] == "disk on fire"
 
 
 def test_resume_after_a_crash_does_not_redo_finished_trials(tmp_path: Path) -> None:
@@ -119,7 +144,7 @@ def test_a_pruned_trial_is_recorded_as_pruned_with_its_history(tmp_path: Path) -
     history = (trial_dir / "history.csv").read_text().strip().splitlines()
     assert len(history) == 2  # header + the one epoch trained
     metrics = _read(trial_dir / "metrics.json")
-    assert metrics["pruned"] is True and metrics["epochs_run"] == 1
+    assert "epoch 1" in metrics["pruned"] and metrics["epochs_run"] == 1
     assert pruned["epochs"] == 1 and record["epochs_trained"] == 1 + record["trials"][0]["epochs"]
 
 
@@ -127,7 +152,7 @@ def test_scrambled_test_ratings_leave_the_chosen_trial_unchanged(
     tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     # a grid over clearly different learning rates: selection on val only
-    space = sweep_as_grid({"optimizer.learning_rate": [0.003, 0.03, 0.1]})
+    space = grid_space({"optimizer.learning_rate": [0.003, 0.03, 0.1]})
     first = run_tune(
         TINY, space, sampler="grid", pruner="none", runs_root=tmp_path / "a", quiet=True
     )

@@ -1,18 +1,62 @@
-"""``HashedEmbedding``: the hashing trick as a Keras layer."""
+"""``HashedEmbedding``: the hashing trick as a Keras layer, and its hash in numpy.
+
+Id ``i`` reads row ``((a * i + b) mod P) mod num_bins`` with ``P = 2**31 - 1`` and ``a``,
+``b`` drawn from ``salt`` (a Carter-Wegman universal hash): integer arithmetic that numpy
+and Keras compute alike, so :func:`hash_ids` gives the layer's bins without Keras ops and
+:func:`collisions` counts the ids that share a bin when the layer is made.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
-from recexp.embeddings.hashing import PRIME, collisions, hash_coefficients
+from recexp.embeddings.layers.base import EmbeddingTable
 from recexp.embeddings.layers.lookup import lookup
+
+PRIME = 2**31 - 1  # ids are int32, so a * id + b < 2**62 fits int64
+_MASK64 = 2**64 - 1
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def hash_coefficients(salt: int) -> tuple[int, int]:
+    """``(a, b)`` of the hash for ``salt``: ``1 <= a < P``, ``0 <= b < P``."""
+    a = 1 + _splitmix64(2 * salt) % (PRIME - 1)
+    b = _splitmix64(2 * salt + 1) % PRIME
+    return a, b
+
+
+def hash_ids(ids: np.ndarray, num_bins: int, salt: int = 0) -> np.ndarray:
+    """The bin of each id, exactly as :class:`HashedEmbedding` computes it."""
+    a, b = hash_coefficients(salt)
+    return ((np.asarray(ids, dtype=np.int64) * a + b) % PRIME) % num_bins
+
+
+def collisions(vocab: int, num_bins: int, salt: int = 0) -> dict[str, int]:
+    """How the ids ``0..vocab-1`` fall into bins.
+
+    ``colliding_ids`` counts ids that share their bin with at least one other id;
+    ``bins_used`` counts bins holding any id, so ``vocab - bins_used`` ids lose a row
+    of their own.
+    """
+    per_bin = np.bincount(hash_ids(np.arange(vocab), num_bins, salt), minlength=num_bins)
+    return {
+        "colliding_ids": int(per_bin[per_bin > 1].sum()),
+        "bins_used": int((per_bin > 0).sum()),
+    }
 
 
 @keras.saving.register_keras_serializable(package="recexp")
-class HashedEmbedding(keras.layers.Layer):
+class HashedEmbedding(keras.layers.Layer, EmbeddingTable):
     """Embeds integer ids into `num_bins` rows chosen by a salted hash.
 
     Id `i` reads row `((a * i + b) mod P) mod num_bins`, with `P = 2**31 - 1`
@@ -83,6 +127,15 @@ class HashedEmbedding(keras.layers.Layer):
     @property
     def rows(self) -> int:
         return self.num_bins
+
+    def table_report(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "vocabulary": self.vocabulary_size,
+            "rows": self.rows,
+            "dim": self.output_dim,
+            **(self.collisions or {}),
+        }
 
     def build(self, input_shape: Any = None) -> None:
         self.embeddings = self.add_weight(

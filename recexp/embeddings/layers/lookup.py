@@ -22,17 +22,3 @@ def lookup(variable: Any, ids: Any) -> Any:
 
         return tf.nn.embedding_lookup(variable.value, ids)
     return ops.take(variable, ids, axis=0)
-
-
-@keras.saving.register_keras_serializable(package="recexp")
-class FullEmbedding(keras.layers.Embedding):
-    """``keras.layers.Embedding`` whose lookup gathers rows without reading the whole table.
-
-    Args, input shape and output shape: those of ``keras.layers.Embedding`` (without
-    ``mask_zero`` / quantization / LoRA support, which recexp's tables do not use).
-    """
-
-    def call(self, inputs: Any) -> Any:
-        if inputs.dtype not in ("int32", "int64"):
-            inputs = ops.cast(inputs, "int32")
-        return ops.cast(lookup(self.embeddings, inputs), self.compute_dtype)

@@ -8,12 +8,14 @@ import keras
 import numpy as np
 from keras import ops
 
+from recexp.embeddings.layers.base import EmbeddingTable
+from recexp.embeddings.layers.blocks import quotient_remainder_shape, rows_within_blocks
+from recexp.embeddings.layers.initializers import fresh_initializer
 from recexp.embeddings.layers.lookup import lookup
-from recexp.embeddings.layers.quotient_remainder import fresh_initializer
 
 
 @keras.saving.register_keras_serializable(package="recexp")
-class MixedDimensionEmbedding(keras.layers.Layer):
+class MixedDimensionEmbedding(keras.layers.Layer, EmbeddingTable):
     """Embeds integer ids with one narrow-or-wide table per block of ids.
 
     Each id belongs to one block (`block_assignment[id]`). Block `k` stores a
@@ -121,16 +123,8 @@ class MixedDimensionEmbedding(keras.layers.Layer):
         self.block_sizes = np.bincount(block, minlength=len(block_dims)).tolist()
         self.block_buckets = [int(b) for b in buckets]
         self.row_order = None if row_order is None else [int(i) for i in row_order]
-        # row of each id within its block: its rank among the block's ids, in id order
-        order = np.arange(block.size) if row_order is None else np.asarray(row_order, np.int32)
-        if row_order is not None and not np.array_equal(np.sort(order), np.arange(block.size)):
-            raise ValueError(f"row_order must be a permutation of range({block.size})")
-        row = np.zeros_like(block)
-        for k in range(len(block_dims)):
-            members = order[block[order] == k]
-            row[members] = np.arange(members.size, dtype=np.int32)
         self._block = block
-        self._row = row
+        self._row = rows_within_blocks(block, len(block_dims), self.row_order)
 
     @property
     def vocabulary_size(self) -> int:
@@ -146,17 +140,27 @@ class MixedDimensionEmbedding(keras.layers.Layer):
         """Rows stored for each block (quotient and remainder rows for a QR block)."""
         return [self._stored_rows(k) for k in range(len(self.block_dims))]
 
+    def table_report(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "strategy": self.strategy,
+            "vocabulary": self.vocabulary_size,
+            "rows": self.rows,
+            "dim": self.output_dim,
+            "block_sizes": list(self.block_sizes),
+            "block_dims": list(self.block_dims),
+            "block_rows": self.block_rows,
+        }
+        if any(self.block_buckets):
+            report["block_buckets"] = list(self.block_buckets)
+        return report
+
     def _table_rows(self, k: int) -> int:
         """Rows block ``k`` addresses: one per id (plus the spare row)."""
         return self.block_sizes[k] + (1 if self.spare_rows else 0)
 
     def _qr_shape(self, k: int) -> tuple[int, int] | None:
         """``(quotient rows, remainder rows)`` of a quotient-remainder block, else None."""
-        buckets, rows = self.block_buckets[k], self._table_rows(k)
-        if not buckets or not rows:
-            return None
-        buckets = min(buckets, rows)
-        return -(-rows // buckets), buckets
+        return quotient_remainder_shape(self._table_rows(k), self.block_buckets[k])
 
     def _stored_rows(self, k: int) -> int:
         shape = self._qr_shape(k)

@@ -8,27 +8,15 @@ import keras
 import numpy as np
 from keras import ops
 
+from recexp.embeddings.layers.base import EmbeddingTable
+from recexp.embeddings.layers.initializers import fresh_initializer
 from recexp.embeddings.layers.lookup import lookup
 
 COMBINERS = ("multiply", "add", "concat")
 
 
-def fresh_initializer(initializer: Any, offset: int) -> Any:
-    """A new copy of ``initializer`` with its own seed.
-
-    A Keras initializer instance draws the same values on every call, so the two tables
-    need separate copies: equal tables would make ``q[a] * r[b] == q[b] * r[a]`` and give
-    ids ``a * num_buckets + b`` and ``b * num_buckets + a`` the same vector.
-    """
-    config = keras.initializers.serialize(initializer)
-    inner = config.get("config") if isinstance(config, dict) else None
-    if isinstance(inner, dict) and inner.get("seed") is not None:
-        inner["seed"] = int(inner["seed"]) + offset
-    return keras.initializers.deserialize(config)
-
-
 @keras.saving.register_keras_serializable(package="recexp")
-class QuotientRemainderEmbedding(keras.layers.Layer):
+class QuotientRemainderEmbedding(keras.layers.Layer, EmbeddingTable):
     """Embeds integer ids with two small tables instead of one row per id.
 
     Id `i` reads row `i // num_buckets` of a quotient table and row
@@ -136,6 +124,14 @@ class QuotientRemainderEmbedding(keras.layers.Layer):
     def rows(self) -> int:
         """Rows stored in both tables together."""
         return self.quotient_rows + self.num_buckets
+
+    def table_report(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "vocabulary": self.vocabulary_size,
+            "rows": self.rows,
+            "dim": self.output_dim,
+        }
 
     def build(self, input_shape: Any = None) -> None:
         width = self.output_dim // 2 if self.combiner == "concat" else self.output_dim

@@ -1,0 +1,83 @@
+"""The ``recexp`` Typer app and what its commands share: spec and override arguments,
+one-line errors, exit codes for Ctrl-C (130) and SIGTERM (143).
+
+Heavy libraries (TensorFlow, Keras, pandas) are imported inside the commands that need
+them, so ``recexp --help``, ``validate``, ``list`` and ``compare`` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from recexp import __version__
+from recexp.errors import RecexpError
+
+app = typer.Typer(
+    name="recexp",
+    help="Experiment runner for neural rating-prediction recommenders (Keras 3 + TensorFlow).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override a spec key: dotted.key=value (YAML-typed).",
+        metavar="KEY=VALUE",
+    ),
+]
+SpecArg = Annotated[Path, typer.Argument(help="YAML spec file.", show_default=False)]
+RunsDirOption = Annotated[Path, typer.Option("--runs-dir", help="Where run directories go.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def fail(error: RecexpError) -> NoReturn:
+    """Report ``error`` as one line on stderr and exit with its code."""
+    print(error.line(), file=sys.stderr)
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def exit_on_interrupt(note: str | None = None) -> Iterator[None]:
+    """Ctrl-C ends a training command with "interrupted" (and ``note``) and exit code 130
+    (SIGTERM: 143); the run directories already say so in their status.json."""
+    from recexp.signals import exit_code
+
+    try:
+        yield
+    except KeyboardInterrupt as error:
+        print("interrupted" + (f" ({note})" if note else ""), file=sys.stderr)
+        raise typer.Exit(exit_code(error)) from None
+
+
+def quiet_downloads(quiet: bool) -> None:
+    """``--quiet``: no download progress bar either."""
+    if quiet:
+        from recexp.data import download
+
+        download.PROGRESS = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"recexp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Experiment runner for neural rating-prediction recommenders."""

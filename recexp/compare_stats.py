@@ -1,0 +1,123 @@
+"""``recexp compare --stats`` and ``--curves``: paired statistics between runs from their
+predictions.parquet, and learning curves as sparklines from their history.csv."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+from recexp.compare_rows import COLUMNS, best_run
+from recexp.runs import HISTORY, PREDICTIONS
+
+# --stats: each run's test RMSE against a reference run's, rating by rating
+STAT_COLUMNS = [("d_rmse", "d RMSE"), ("d_rmse_ci", "95% CI"), ("paired_n", "paired")]
+RESAMPLES = 1000
+
+CURVE_COLUMN = ("curve", "val RMSE by epoch")
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """``values`` as one row of block characters, low to high (downsampled to ``width``)."""
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return ""
+    if len(values) > width:
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[0] * len(values)
+    return "".join(SPARKS[round((v - low) / (high - low) * (len(SPARKS) - 1))] for v in values)
+
+
+def add_curves(rows: list[dict[str, Any]]) -> None:
+    """Fill ``curve``: each run's validation RMSE per epoch from history.csv (train RMSE
+    when the run had no validation part), as a sparkline, and ``curve_values``."""
+    for row in rows:
+        path = Path(row["path"]) / HISTORY
+        values: list[float] = []
+        if path.is_file():
+            with path.open(newline="") as f:
+                for record in csv.DictReader(f):
+                    text = record.get("val_rmse") or record.get("rmse") or ""
+                    try:
+                        values.append(float(text))
+                    except ValueError:
+                        continue
+        row["curve_values"] = values
+        row["curve"] = sparkline(values) or None
+
+
+def with_curves(columns: list[tuple[str, str]] = COLUMNS) -> list[tuple[str, str]]:
+    """``columns`` with the learning-curve column after best epoch."""
+    at = [k for k, _ in columns].index("best_epoch") + 1
+    return [*columns[:at], CURVE_COLUMN, *columns[at:]]
+
+
+def with_stats(columns: list[tuple[str, str]] = COLUMNS) -> list[tuple[str, str]]:
+    """``columns`` with the paired-statistics columns after test MAE."""
+    at = [k for k, _ in columns].index("test_mae") + 1
+    return [*columns[:at], *STAT_COLUMNS, *columns[at:]]
+
+
+def paired_stats(
+    rows: list[dict[str, Any]],
+    reference: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> str | None:
+    """Fill ``d_rmse`` (test RMSE minus the reference run's, on the ratings both scored),
+    ``d_rmse_ci`` (a paired bootstrap 95% interval: the test ratings resampled with
+    replacement, both runs' errors kept together) and ``paired_n`` in each row.
+
+    The reference is ``reference`` (a run name) or the best completed run. Only runs on
+    the same data (dataset fingerprint) with a predictions.parquet are paired; an interval
+    that excludes 0 means the difference is larger than the test set's sampling noise.
+    Returns the reference run's name, or None when there is nothing to pair.
+    """
+    import numpy as np
+    import pandas as pd
+
+    ref_name = reference or best_run(rows)
+    ref = next((r for r in rows if r["run"] == ref_name), None)
+    if ref is None:
+        return None
+
+    def errors(row: dict[str, Any]) -> pd.DataFrame | None:
+        path = Path(row["path"]) / PREDICTIONS
+        if not path.is_file():
+            return None
+        frame = pd.read_parquet(path, columns=["user", "item", "rating", "prediction"])
+        frame["se"] = (frame["rating"].astype("float64") - frame["prediction"]) ** 2
+        return frame[["user", "item", "se"]]
+
+    ref_errors = errors(ref)
+    if ref_errors is None:
+        return None
+    rng = np.random.default_rng(seed)
+    for row in rows:
+        row["d_rmse"] = row["d_rmse_ci"] = row["paired_n"] = None
+        if row.get("fingerprint") != ref.get("fingerprint"):
+            continue
+        row["is_reference"] = row is ref
+        run_errors = ref_errors if row is ref else errors(row)
+        if run_errors is None:
+            continue
+        both = ref_errors.merge(run_errors, on=["user", "item"], suffixes=("_ref", "_run"))
+        if both.empty:
+            continue
+        a, b = both["se_run"].to_numpy(), both["se_ref"].to_numpy()
+        row["d_rmse"] = float(np.sqrt(a.mean()) - np.sqrt(b.mean()))
+        row["paired_n"] = len(both)
+        if row is ref:
+            continue
+        draws = []
+        chunk = max(1, 5_000_000 // len(both))  # bounded memory for large test sets
+        for start in range(0, resamples, chunk):
+            idx = rng.integers(0, len(both), (min(chunk, resamples - start), len(both)))
+            draws.append(np.sqrt(a[idx].mean(axis=1)) - np.sqrt(b[idx].mean(axis=1)))
+        low, high = np.percentile(np.concatenate(draws), [2.5, 97.5])
+        row["d_rmse_ci"] = [float(low), float(high)]
+    return str(ref["run"])

@@ -1,0 +1,138 @@
+"""The one interface every model family implements, Keras or closed-form.
+
+The runner, the evaluator and ``recexp recommend`` hold a :class:`Recommender` and
+never ask what kind it is::
+
+    result = model.fit(train_data, listeners)      # history, best epoch, seconds
+    scores = model.predict(user_codes, item_codes) # training units, ids seen in training
+    model.save(run_dir)                            # model files + recommender.json
+    model = Recommender.load(run_dir)              # the same class, the same predictions
+
+A subclass is found again on load by its class name (recorded in ``recommender.json``),
+so each concrete class name must be unique.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from recexp.runs import MODEL_KERAS, MODEL_NPZ, RECOMMENDER_FILE
+from recexp.training.events import EpochListener, FitResult, TrainData
+
+
+@dataclass
+class ModelSummary:
+    """What summary.txt and summary.json hold: the printed table and the same facts as data."""
+
+    text: str
+    params: int
+    trainable_params: int
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    embeddings: list[dict[str, Any]] = field(default_factory=list)
+    name: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.name,
+            "layers": self.layers,
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.params - self.trainable_params,
+            "embeddings": self.embeddings,
+            "embedding_params": sum(t["parameters"] for t in self.embeddings),
+            "embedding_bytes": sum(t["bytes"] for t in self.embeddings),
+        }
+
+
+@dataclass
+class EvalPairs:
+    """Known (user, item) test pairs with ratings in rating units, for extra metrics."""
+
+    user: np.ndarray
+    item: np.ndarray
+    rating: np.ndarray
+    n_items: int
+    rating_max: float
+
+
+class Recommender(ABC):
+    """A model of any family: fit, predict, save, load, describe."""
+
+    classes: ClassVar[dict[str, type[Recommender]]] = {}
+    optimizer_label: str = "closed form"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Recommender.classes[cls.__name__] = cls
+
+    @abstractmethod
+    def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
+        """Train on ``data``, reporting each epoch to ``listeners``."""
+
+    @abstractmethod
+    def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """Predictions in training units for int32 codes of ids seen in training."""
+
+    @abstractmethod
+    def summary(self) -> ModelSummary: ...
+
+    @abstractmethod
+    def save_files(self, directory: Path) -> None:
+        """Write the model's own files into ``directory`` (atomically)."""
+
+    @classmethod
+    @abstractmethod
+    def load_files(cls, directory: Path) -> Recommender: ...
+
+    def prepare(self, training: Any, optimizer: Any, n_train: int) -> None:  # noqa: B027
+        """Take the spec's training and optimizer options before fit (Keras: compile)."""
+
+    def extra_metrics(self, pairs: EvalPairs) -> dict[str, Any] | None:
+        """Family-specific test metrics (two_tower: retrieval); none by default."""
+        return None
+
+    def save(self, directory: Path) -> None:
+        self.save_files(directory)
+        (directory / RECOMMENDER_FILE).write_text(json.dumps({"class": type(self).__name__}))
+
+    @staticmethod
+    def load(directory: Path) -> Recommender:
+        """The recommender a run directory saved, whatever its family."""
+        from recexp.errors import ConfigError
+
+        try:
+            name = json.loads((directory / RECOMMENDER_FILE).read_text())["class"]
+            cls = Recommender.classes[name]
+        except FileNotFoundError:
+            cls = _legacy_class(directory)
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(
+                f"{RECOMMENDER_FILE} names no known model class", file=str(directory)
+            ) from None
+        try:
+            return cls.load_files(directory)
+        except Exception as error:  # a truncated, empty or foreign model file
+            reason = str(error).splitlines()[0][:200] if str(error) else ""
+            raise ConfigError(
+                f"the saved model cannot be loaded ({error.__class__.__name__}: {reason}); "
+                "retrain the run",
+                file=str(directory),
+            ) from None
+
+
+def _legacy_class(directory: Path) -> type[Recommender]:
+    """Runs saved before recommender.json: the model file says which class."""
+    from recexp.errors import ConfigError
+
+    if (directory / MODEL_NPZ).is_file():
+        return Recommender.classes["ClosedFormRecommender"]
+    if (directory / MODEL_KERAS).is_file():
+        return Recommender.classes["KerasRecommender"]
+    raise ConfigError(f"the run saved no model ({MODEL_KERAS} or {MODEL_NPZ})", file=str(directory))

@@ -1,0 +1,139 @@
+"""Many runs on one figure: validation curves by epoch (:func:`plot_curves`) and test
+RMSE against parameters or train seconds with the Pareto front marked
+(:func:`plot_scatter`).
+
+matplotlib is imported inside the functions that draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recexp.errors import ConfigError
+from recexp.plots_common import (
+    any_finite,
+    new_figure,
+    read_history,
+    read_metrics,
+    save_png,
+    short_name,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+SCATTER_X = {"params": "parameters", "train_seconds": "train seconds"}
+
+
+def curves_many_figure(runs: Sequence[str | Path]) -> Figure:
+    """Validation RMSE by epoch of each run (train RMSE, dashed, when a run has no
+    validation part). Raises ConfigError when no run has a history."""
+    fig, (ax,) = new_figure(width=8.5, height=4.5)
+    drawn = 0
+    for run in runs:
+        path = Path(run)
+        history = read_history(path)
+        epochs = history.get("epoch")
+        if not epochs:
+            continue
+        values, style = history.get("val_rmse"), "-"
+        if not values or not any_finite(values):
+            values, style = history.get("rmse"), "--"
+        if not values or not any_finite(values):
+            continue
+        label = short_name(path.name) + ("" if style == "-" else " (train)")
+        (line,) = ax.plot(epochs, values, style, marker="o", markersize=2.5, label=label)
+        best = read_metrics(path).get("best_epoch")
+        if isinstance(best, int) and 1 <= best <= len(values):
+            ax.plot([best], [values[best - 1]], marker="*", markersize=10, color=line.get_color())
+        drawn += 1
+    if not drawn:
+        raise ConfigError("no run among those given has a history.csv with RMSE values")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("val RMSE (training units)")
+    ax.set_title("validation RMSE by epoch (* = best epoch)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
+
+
+def plot_curves(runs: Sequence[str | Path], out: str | Path) -> Path:
+    """The validation RMSE curves of ``runs`` on one figure, written to ``out`` (PNG)."""
+    return save_png(curves_many_figure(runs), out)
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both coordinates (lower is better),
+    in increasing x."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
+    front, best_y = [], math.inf
+    for i in order:
+        if points[i][1] < best_y:
+            front.append(i)
+            best_y = points[i][1]
+    return front
+
+
+def scatter_figure(runs: Sequence[str | Path], x: str = "params") -> Figure:
+    """Test RMSE against ``x`` (params or train_seconds) per run, Pareto front marked.
+    Raises ConfigError for an unknown ``x`` or when no run has both values."""
+    from recexp.compare_rows import collect
+
+    if x not in SCATTER_X:
+        raise ConfigError(f"expected one of: {', '.join(SCATTER_X)}", key="--x", got=x)
+    rows, _ = collect(runs)
+    points, names = [], []
+    for row in rows:
+        xv, yv = row.get(x), row.get("test_rmse")
+        if isinstance(xv, (int, float)) and isinstance(yv, (int, float)) and xv > 0:
+            points.append((float(xv), float(yv)))
+            names.append(str(row["run"]))
+    if not points:
+        raise ConfigError(f"no run among those given has both {x} and a test RMSE")
+    fig, (ax,) = new_figure(width=7.5, height=4.5)
+    front = pareto_front(points)
+    on_front = set(front)
+    others = [p for i, p in enumerate(points) if i not in on_front]
+    if others:
+        ax.scatter(
+            [p[0] for p in others],
+            [p[1] for p in others],
+            s=28,
+            color="#8c8c8c",
+            label="run",
+            zorder=3,
+        )
+    fx, fy = [points[i][0] for i in front], [points[i][1] for i in front]
+    ax.step(fx, fy, where="post", color="#d62728", linewidth=1.2, zorder=2)
+    ax.scatter(fx, fy, s=44, color="#d62728", label="Pareto front", zorder=4)
+    by_x = sorted(range(len(points)), key=lambda i: points[i])
+    for rank, i in enumerate(by_x):  # neighbours' labels alternate above and below
+        ax.annotate(
+            short_name(names[i], 28),
+            points[i],
+            fontsize=7,
+            xytext=(5, 4 if rank % 2 == 0 else -10),
+            textcoords="offset points",
+        )
+    xs = [p[0] for p in points]
+    if max(xs) / min(xs) > 20:
+        ax.set_xscale("log")
+    else:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 100 else f"{v:g}")
+        )
+    ax.set_xlabel("parameters (count)" if x == "params" else "train seconds (s)")
+    ax.set_ylabel("test RMSE (rating units)")
+    ax.set_title(f"test RMSE against {SCATTER_X[x]} (lower left is better)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.margins(x=0.12, y=0.1)
+    return fig
+
+
+def plot_scatter(runs: Sequence[str | Path], out: str | Path, x: str = "params") -> Path:
+    """Test RMSE against ``x`` ("params" or "train_seconds"), written to ``out`` (PNG)."""
+    return save_png(scatter_figure(runs, x), out)

@@ -1,0 +1,1 @@
+"""Tests of recexp.embeddings: one file per module (layers, strategies, report)."""
