@@ -51,10 +51,12 @@ def run_experiment(
 
     display = display or Display(quiet=quiet)
     start = time.perf_counter()
-    data = prepare(config.dataset, config.seed)
+    with display.working(f"loading, splitting and encoding {config.dataset.name}"):
+        data = prepare(config.dataset, config.seed)
     data_seconds = time.perf_counter() - start
     check_training_data(config, data)
-    model = build_recommender(config, data)
+    with display.working(f"starting TensorFlow, building {config.model.family}"):
+        model = build_recommender(config, data)
     summary = model.summary()
     trackers = trackers_from_options(
         config.tracking, parent_run_id=mlflow_parent, run_name=config.name

@@ -295,3 +295,30 @@ def test_startup_imports_no_plotting_or_tracking(tmp_path: Path, args: list[str]
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert "HEAVY []" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_train_mlflow_option_logs_the_run(tmp_path: Path) -> None:
+    """``recexp train SPEC --mlflow DIR``: the run is in the local store with its epochs."""
+    pytest.importorskip("mlflow")
+    from typer.testing import CliRunner
+
+    from recexp.cli import app
+    from recexp.tracking_mlflow import resolve_uri
+
+    spec = Path(__file__).resolve().parents[1] / "configs" / "tiny" / "biases.yaml"
+    store = tmp_path / "mlruns"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(spec), "-q", "--runs-dir", str(tmp_path / "runs"), "--mlflow", str(store)],
+    )
+    assert result.exit_code == 0, result.output
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(resolve_uri(str(store))[0])
+    (experiment,) = [e for e in client.search_experiments() if e.name == "recexp"]
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED" and run.info.run_name == "tiny-biases"
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert run.data.metrics["test.rmse"] == pytest.approx(metrics["test"]["rmse"])
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "val_rmse")] == [1]
