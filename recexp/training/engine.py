@@ -14,8 +14,11 @@ Under a ``tf.distribute`` strategy (the model built in its scope) each step is
 ``[r n / R, (r + 1) n / R)`` of the step's global batch of ``n`` (gathered on the host CPU),
 Keras scales each replica's loss by ``1 / R`` and the optimizer sums the gradients across
 replicas (``IndexedSlices`` stay sparse). On a multi-worker cluster every worker holds all
-the data and the same shuffled order (same seed), and the calls have a fixed number of
-steps, so that every worker enters the same collectives in the same order.
+the data and the same shuffled order (same seed), and each graph call is one step:
+TensorFlow's collective all-gather of sparse gradients fixes its shape the first time
+it runs inside a while loop, so a later step whose replicas hold a different number of
+rows fails ("Shape mismatch in the collective instance"); one step per call costs a
+Python round trip per step, as ``model.fit`` without ``steps_per_execution``.
 """
 
 from __future__ import annotations
@@ -50,12 +53,12 @@ class CompiledEpochs:
         seed: int = 0,
         call_seconds: float = 0.25,
         strategy: Any = None,
-        fixed_chunks: bool = False,
+        one_step_calls: bool = False,
     ) -> None:
         self.model = model
         self.strategy = strategy
         self.replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
-        self.fixed_chunks = fixed_chunks
+        self.one_step_calls = one_step_calls
         self.n = len(y)
         self.batch_size = min(batch_size, self.n)
         self.steps = math.ceil(self.n / self.batch_size)
@@ -64,7 +67,7 @@ class CompiledEpochs:
         self.shuffle = shuffle
         self.seed = seed
         self.call_seconds = call_seconds
-        self.chunk = max(1, min(self.steps, 65_536 // self.batch_size))
+        self.chunk = 1 if one_step_calls else max(1, min(self.steps, 65_536 // self.batch_size))
         self.calls = 0
         self.epochs_run = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.order = tf.Variable(tf.range(self.n), trainable=False)
@@ -124,7 +127,7 @@ class CompiledEpochs:
     def _resize(self, steps: int, seconds: float) -> None:
         """The next chunk: as many steps as fit in ``call_seconds`` at this call's pace."""
         self.calls += 1
-        if self.fixed_chunks or self.calls == 1 or seconds <= 0:  # the first call traces
+        if self.one_step_calls or self.calls == 1 or seconds <= 0:  # the first call traces
             return
         wanted = steps * self.call_seconds / seconds
         self.chunk = int(max(1, min(self.steps, round(wanted))))

@@ -139,7 +139,7 @@ def _fit_compiled(
         t.shuffle,
         data.seed,
         strategy=strategy,
-        fixed_chunks=t.distribute.strategy == "multi_worker",
+        one_step_calls=t.distribute.strategy == "multi_worker",
     )
     predict = GraphPredictor(model, t.eval_batch_size)
     for callback in callbacks:
