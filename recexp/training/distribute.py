@@ -76,12 +76,10 @@ def mirrored_strategy(devices: int | None = None) -> Any:
 def logical_cpus(n: int) -> list[str]:
     """Names of ``n`` logical CPU devices, splitting the first CPU if TF has not started."""
     cpu = tf.config.list_physical_devices("CPU")[0]
-    try:
+    with contextlib.suppress(RuntimeError):  # devices already initialised: use what there is
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
         )
-    except RuntimeError:  # devices already initialised: use what there is
-        pass
     have = len(tf.config.list_logical_devices("CPU"))
     if have < n:
         raise ConfigError(
