@@ -116,6 +116,7 @@ def test_multi_worker_two_processes_one_run_directory(spec, tmp_path):
     runs = tmp_path / "runs"
     command = [sys.executable, "-m", "recexp", "train", str(spec), "--runs-dir", str(runs)]
     command += ["--quiet", "--set", "training.distribute.strategy=multi_worker"]
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]  # a file: a full pipe would block
     workers = [
         subprocess.Popen(
             command,
@@ -124,13 +125,13 @@ def test_multi_worker_two_processes_one_run_directory(spec, tmp_path):
             ),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=logs[i].open("wb"),
         )
         for i in range(2)
     ]
     try:
         codes = [w.wait(timeout=WAIT_SECONDS) for w in workers]
-        assert codes == [0, 0], [w.stderr.read().decode()[-2000:] for w in workers if w.stderr]
+        assert codes == [0, 0], [log.read_text()[-2000:] for log in logs]
     finally:
         for w in workers:
             w.kill()
