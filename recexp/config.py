@@ -22,6 +22,7 @@ from recexp.registry import Registry
 from recexp.schema import FiniteFloat, Options, Seed
 from recexp.spec_yaml import apply_override, parse_yaml
 from recexp.tracking_options import TrackingOptions
+from recexp.training.distribute_options import DistributeOptions, check_distribute
 from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
@@ -127,6 +128,9 @@ class TrainingOptions(Options):
     )
     steps_per_execution: PositiveInt = Field(1, description="batches per call (engine: keras)")
     jit_compile: bool | Literal["auto"] = False
+    distribute: DistributeOptions = Field(
+        default_factory=DistributeOptions, description="one device, local devices, or a cluster"
+    )
 
     @field_validator("batch_size", mode="before")
     @classmethod
@@ -201,6 +205,7 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
         config = ExperimentConfig.model_validate(data)
     except ValidationError as e:
         raise _one_line(e, data) from None
+    check_distribute(config.training)
     check_memory(config)
     return config
 

@@ -48,6 +48,7 @@ def run_experiment(
     (a fold, a seed, a trial) under its parent's."""
     from recexp.models.build import build_recommender
     from recexp.tracking import trackers_from_options
+    from recexp.training.distribute_options import is_chief
 
     display = display or Display(quiet=quiet)
     start = time.perf_counter()
@@ -61,6 +62,8 @@ def run_experiment(
     trackers = trackers_from_options(
         config.tracking, parent_run_id=mlflow_parent, run_name=config.name
     )
+    if not is_chief(config.training.distribute):  # a multi-worker cluster's other workers
+        trackers = []
     run = RunDir.create(runs_root, config.name)
     run.set_status("running")
     display.message(f"run directory: {run.path}")

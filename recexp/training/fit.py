@@ -130,7 +130,17 @@ def _fit_compiled(
     from recexp.training.engine import CompiledEpochs, GraphPredictor
 
     t = data.options
-    engine = CompiledEpochs(model, x, data.rating, batch_size, t.shuffle, data.seed)
+    strategy = getattr(model, "_distribute_strategy", None)  # set by Keras in a scope
+    engine = CompiledEpochs(
+        model,
+        x,
+        data.rating,
+        batch_size,
+        t.shuffle,
+        data.seed,
+        strategy=strategy,
+        one_step_calls=t.distribute.strategy == "multi_worker",
+    )
     predict = GraphPredictor(model, t.eval_batch_size)
     for callback in callbacks:
         callback.set_model(model)
