@@ -196,8 +196,10 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Experimen
 def validate(data: dict[str, Any]) -> ExperimentConfig:
     """The validated spec, or a one-line :class:`ConfigError`.
 
-    Beyond the schema, a spec whose embedding tables (or synthetic data) cannot fit in
-    this machine's memory is refused here (:func:`recexp.memory.check_memory`).
+    Beyond the schema, a setting the model family cannot honour
+    (:meth:`ModelOptions.unsupported`) and a spec whose embedding tables (or synthetic
+    data) cannot fit in this machine's memory are refused here
+    (:func:`recexp.memory.check_memory`).
     """
     from recexp.memory import check_memory
 
@@ -206,6 +208,10 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
     except ValidationError as e:
         raise _one_line(e, data) from None
     check_distribute(config.training)
+    refused = config.model.unsupported(config)
+    if refused is not None:  # a setting the family cannot honour (e.g. an embedding strategy)
+        key, problem, got = refused
+        raise ConfigError(problem, key=key, got=got)
     check_memory(config)
     return config
 

@@ -134,15 +134,20 @@ class CompiledEpochs:
 
 
 class GraphPredictor:
-    """``model(x, training=False)`` in large batches, traced once."""
+    """``model(x, training=False)`` in large batches, traced once for any batch size (so a
+    prediction does not depend on the batch sizes predicted before it)."""
 
     def __init__(self, model: keras.Model, batch_size: int) -> None:
         self.model = model
         self.batch_size = batch_size
-        self._call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        self._call: Any = None
 
     def __call__(self, x: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(x.values())))
+        if self._call is None:
+            model = self.model
+            spec = {k: tf.TensorSpec((None, *v.shape[1:]), v.dtype) for k, v in x.items()}
+            self._call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
         out = []
         for start in range(0, n, self.batch_size):
             chunk = {k: v[start : start + self.batch_size] for k, v in x.items()}
