@@ -111,13 +111,26 @@ def test_cli_formats_and_errors(runs, tmp_path: Path):
 
 
 def test_a_sweep_recommends_with_its_selected_trial(tiny_spec: Path, tmp_path: Path):
-    from recexp.sweep import run_sweep
+    from recexp.tune.grid import run_sweep
 
     parent = run_sweep(tiny_spec, {"model.dim": [2, 5]}, runs_root=tmp_path, quiet=True).path
-    record = json.loads((parent / "sweep.json").read_text())
-    selected = parent / record["trials"][record["selected"]]["path"]
+    record = json.loads((parent / "study.json").read_text())
+    (chosen,) = [t for t in record["trials"] if t["number"] == record["selected"]]
     via_sweep = recommend(parent, "0", k=3).table
-    assert via_sweep.equals(recommend(selected, "0", k=3).table)
+    assert via_sweep.equals(recommend(parent / chosen["run_dir"], "0", k=3).table)
+
+
+def test_a_sweep_from_before_sweeps_were_studies_still_recommends(runs, tmp_path: Path):
+    parent = tmp_path / "old-sweep"
+    shutil.copytree(runs["mf"], parent / "trials" / "t0")
+    for name in ("config.yaml", "metrics.json"):
+        shutil.copy(runs["mf"] / name, parent / name)
+    record = {"trials": [{"index": 0, "path": "trials/t0"}], "selected": 0}
+    (parent / "sweep.json").write_text(json.dumps(record))
+    assert recommend(parent, "0", k=3).table.equals(recommend(runs["mf"], "0", k=3).table)
+    (parent / "sweep.json").write_text(json.dumps({**record, "selected": None}))
+    with pytest.raises(ConfigError, match="this sweep selected no trial"):
+        recommend(parent, "0")
 
 
 @pytest.mark.parametrize("kind", ["folds", "seeds"])

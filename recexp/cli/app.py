@@ -63,15 +63,15 @@ def fail(error: RecexpError) -> NoReturn:
 
 
 @contextmanager
-def exit_on_interrupt() -> Iterator[None]:
-    """Ctrl-C ends a training command with "interrupted" and exit code 130 (SIGTERM: 143);
-    the run directories already say so in their status.json."""
+def exit_on_interrupt(note: str | None = None) -> Iterator[None]:
+    """Ctrl-C ends a training command with "interrupted" (and ``note``) and exit code 130
+    (SIGTERM: 143); the run directories already say so in their status.json."""
     from recexp.signals import exit_code
 
     try:
         yield
     except KeyboardInterrupt as error:
-        print("interrupted", file=sys.stderr)
+        print("interrupted" + (f" ({note})" if note else ""), file=sys.stderr)
         raise typer.Exit(exit_code(error)) from None
 
 

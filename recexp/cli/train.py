@@ -1,4 +1,4 @@
-"""``recexp train`` and ``recexp sweep``."""
+"""``recexp train``."""
 
 from __future__ import annotations
 
@@ -60,38 +60,3 @@ def train(
         from recexp.parents import train as run
 
         run(config, runs_dir, quiet=quiet, seeds=seed_list)
-
-
-@app.command()
-def sweep(
-    spec: SpecArg,
-    grid: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--grid",
-            "-g",
-            help="A key and its values: dotted.key=v1,v2 or dotted.key=[v1, v2]; repeat for "
-            "a grid.",
-            metavar="KEY=VALUES",
-        ),
-    ] = None,
-    set_: SetOption = None,
-    runs_dir: RunsDirOption = Path("runs"),
-    quiet: QuietOption = False,
-    mlflow: MlflowOption = None,
-) -> None:
-    """Train every combination of a grid of overrides; select the best on validation RMSE.
-
-    Writes one sweep directory: each trial a run in trials/, sweep.json with every trial's
-    overrides and scores, and the selected trial's metrics.json (so compare shows the
-    sweep as one row). Every combination is validated before the first one trains.
-
-    [bold]Example[/]
-
-      recexp sweep configs/mf.yaml --grid model.l2=0.03,0.05,0.1 --grid model.dim=[16, 32]
-    """
-    from recexp.sweep import parse_grid, run_sweep
-
-    with one_line_errors(str(spec)), exit_on_interrupt():
-        quiet_downloads(quiet)
-        run_sweep(spec, parse_grid(grid or []), with_mlflow(set_, mlflow), runs_dir, quiet=quiet)
