@@ -114,12 +114,12 @@ class CompiledEpochs:
     def run_epoch(self) -> dict[str, float]:
         """One pass over the data; returns the epoch's training logs (loss and metrics)."""
         self.model.reset_metrics()
-        self._new_order()
+        first_call(self.calls, self._new_order)
         step = 0
         while step < self.steps:
             last = min(step + self.chunk, self.steps)
             start = time.perf_counter()
-            self._run_steps(tf.constant(step), tf.constant(last))
+            first_call(self.calls, self._run_steps, tf.constant(step), tf.constant(last))
             self._resize(last - step, time.perf_counter() - start)
             step = last
         return {k: float(v) for k, v in self.model.get_metrics_result().items()}
@@ -133,6 +133,20 @@ class CompiledEpochs:
         self.chunk = int(max(1, min(self.steps, round(wanted))))
 
 
+def first_call(calls: int, function: Any, *args: Any) -> Any:
+    """Call a ``tf.function``; its first call traces it, with Ctrl-C and SIGTERM held back
+    until the trace is done (a signal inside Keras' tracing leaves the model half built)."""
+    if calls:
+        return function(*args)
+    from recexp.signals import deferred_signals
+
+    with deferred_signals() as arrived:
+        result = function(*args)
+    if arrived:
+        raise arrived[0]
+    return result
+
+
 class GraphPredictor:
     """``model(x, training=False)`` in large batches, traced once for any batch size (so a
     prediction does not depend on the batch sizes predicted before it)."""
@@ -141,6 +155,7 @@ class GraphPredictor:
         self.model = model
         self.batch_size = batch_size
         self._call: Any = None
+        self.calls = 0
 
     def __call__(self, x: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(x.values())))
@@ -151,5 +166,6 @@ class GraphPredictor:
         out = []
         for start in range(0, n, self.batch_size):
             chunk = {k: v[start : start + self.batch_size] for k, v in x.items()}
-            out.append(np.asarray(self._call(chunk)).reshape(-1))
+            out.append(np.asarray(first_call(self.calls, self._call, chunk)).reshape(-1))
+            self.calls += 1
         return np.concatenate(out) if out else np.empty(0, np.float32)
