@@ -126,6 +126,9 @@ class TrainingOptions(Options):
         description="compiled: one graph call per epoch (fast); keras: plain model.fit",
     )
     steps_per_execution: PositiveInt = Field(1, description="batches per call (engine: keras)")
+    steps_per_epoch: PositiveInt | None = Field(
+        None, description="at most this many batches per epoch (a bounded measurement on big data)"
+    )
     jit_compile: bool | Literal["auto"] = False
 
     @field_validator("batch_size", mode="before")

@@ -1,0 +1,232 @@
+"""Where one mf epoch's time goes, and the levers tried (one process, ratios within it).
+
+    python -m benchmarks.speed_profile      # prints one JSON line (benchmarks.speed calls it)
+
+The case is configs/speed/mf_ml25m_shape.yaml at MovieLens 1M's shape (6,040 x 3,706 x
+1M ratings; batch 4096, lazy Adam). Every piece runs the same batches (the engine's
+shuffled order) in one ``tf.function`` loop per epoch:
+
+* ``inputs``: slicing the batch's codes and ratings out of the resident arrays;
+* ``forward``: + the model's forward pass (two table gathers, two bias gathers, dot, loss);
+* ``forward_backward``: + the gradients (IndexedSlices for the tables);
+* ``train_step``: Keras' whole ``train_step`` (+ the optimizer's row-wise scatter updates
+  and the metrics), as the engine runs it;
+* ``gather_only`` / ``scatter_only``: the four tables' row gathers, and a row-wise
+  ``scatter_sub`` of the same rows, alone.
+
+``epoch_wall`` is ``CompiledEpochs.run_epoch`` as training runs it; ``graph`` the time
+inside its graph calls; the rest is Python between calls.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.speed_scale import ML1M_SHAPE, SPECS
+
+
+def _setup(overrides: list[str] = (), policy: str | None = None) -> tuple[Any, Any, Any]:
+    import keras
+
+    from recexp.config import load_spec
+    from recexp.data import prepare
+    from recexp.models.build import build_recommender
+
+    if policy:
+        keras.config.set_dtype_policy(policy)
+    config = load_spec(SPECS / "mf_ml25m_shape.yaml", [*ML1M_SHAPE, *overrides])
+    data = prepare(config.dataset, config.seed)
+    rec = build_recommender(config, data)
+    if policy:
+        keras.config.set_dtype_policy("float32")
+    return config, data, rec
+
+
+def _engine(rec: Any, train: Any, batch_size: int, **kwargs: Any) -> Any:
+    from recexp.training.engine import CompiledEpochs
+    from recexp.training.fit import id_inputs
+
+    x = id_inputs(train.user, train.item)
+    return CompiledEpochs(rec.model, x, train.rating, batch_size, True, 42, **kwargs)
+
+
+def _epoch_seconds(engine: Any, epochs: int = 3) -> tuple[float, float]:
+    """Median epoch wall seconds after the first (tracing), and the seconds inside graph calls."""
+    calls: list[float] = []
+    inner = engine._run_steps
+
+    def timed(first: Any, last: Any) -> Any:
+        start = time.perf_counter()
+        out = inner(first, last)
+        calls.append(time.perf_counter() - start)
+        return out
+
+    engine._run_steps = timed
+    walls, graphs = [], []
+    for _ in range(epochs):
+        calls.clear()
+        start = time.perf_counter()
+        engine.last_logs = engine.run_epoch()
+        walls.append(time.perf_counter() - start)
+        graphs.append(sum(calls))
+    engine._run_steps = inner
+    return float(np.median(walls[1:])), float(np.median(graphs[1:]))
+
+
+def _pieces(engine: Any) -> dict[str, float]:
+    """Seconds per epoch of each piece (see the module docstring), after a warm-up call."""
+    import tensorflow as tf
+
+    model, bs, n, steps = engine.model, engine.batch_size, engine.n, engine.steps
+    tables = [w for w in model.trainable_variables if len(w.shape) == 2]
+
+    def batch(step: Any) -> Any:
+        idx = engine.order[step * bs : tf.minimum((step + 1) * bs, n)]
+        return {k: tf.gather(v, idx) for k, v in engine.x.items()}, tf.gather(engine.y, idx)
+
+    def inputs(x: Any, y: Any) -> Any:
+        return tf.reduce_sum(y)
+
+    def forward(x: Any, y: Any) -> Any:
+        return tf.reduce_mean(tf.square(model(x, training=True) - y))
+
+    def forward_backward(x: Any, y: Any) -> Any:
+        with tf.GradientTape() as tape:
+            loss = forward(x, y) + tf.add_n(model.losses)
+        grads = tape.gradient(loss, [w.value for w in model.trainable_variables])
+        return tf.add_n([tf.reduce_sum(g.values if hasattr(g, "values") else g) for g in grads])
+
+    def train_step(x: Any, y: Any) -> Any:
+        model.train_step((x, y))
+        return tf.constant(0.0)
+
+    def ids_of(table: Any, x: Any) -> Any:
+        return tf.reshape(x["user_input" if "user" in table.path else "item_input"], [-1])
+
+    def gather_only(x: Any, y: Any) -> Any:
+        return tf.add_n([tf.reduce_sum(tf.gather(t.value, ids_of(t, x))) for t in tables])
+
+    def scatter_only(x: Any, y: Any) -> Any:
+        for table in tables:
+            rows = ids_of(table, x)
+            update = tf.zeros([tf.shape(rows)[0], table.shape[1]])
+            table.value.scatter_sub(tf.IndexedSlices(update, rows))
+        return tf.constant(0.0)
+
+    out = {}
+    for name, fn in [
+        ("inputs", inputs),
+        ("forward", forward),
+        ("forward_backward", forward_backward),
+        ("train_step", train_step),
+        ("gather_only", gather_only),
+        ("scatter_only", scatter_only),
+    ]:
+
+        def loop(f: Any = fn) -> Any:
+            total = tf.constant(0.0)
+            for step in tf.range(steps):
+                x, y = batch(step)
+                total += f(x, y)
+            return total
+
+        graph = tf.function(loop)
+        graph()  # trace and warm up
+        start = time.perf_counter()
+        graph()
+        out[name] = time.perf_counter() - start
+    return out
+
+
+def profile() -> dict[str, Any]:
+    config, data, rec = _setup()
+    bs = config.training.batch_size
+    engine = _engine(rec, data.train, bs)
+    n = len(data.train)
+    wall, graph = _epoch_seconds(engine)
+    report: dict[str, Any] = {
+        "n_train": n,
+        "batch_size": bs,
+        "steps": engine.steps,
+        "epoch_wall": wall,
+        "graph": graph,
+        "python": wall - graph,
+        "ratings_per_second": n / wall,
+    }
+    report["pieces"] = _pieces(engine)
+    report["levers"] = levers(config, data, rec)
+    return report
+
+
+def _lever(name: str, engine: Any, n: int, **extra: Any) -> dict[str, Any]:
+    wall, graph = _epoch_seconds(engine)
+    rmse = engine.last_logs.get("rmse")
+    return {
+        "lever": name,
+        "epoch_seconds": wall,
+        "ratings_per_second": n / wall,
+        "train_rmse_after_3_epochs": rmse,
+        **extra,
+    }
+
+
+def levers(config: Any, data: Any, rec: Any) -> list[dict[str, Any]]:
+    import tensorflow as tf
+
+    n, bs = len(data.train), config.training.batch_size
+    fresh = _setup()[2]  # a fresh float32 model: its training RMSE compares with bfloat16's
+    out = [_lever("baseline (chunks of ~0.25 s per graph call)", _engine(fresh, data.train, bs), n)]
+    one = _engine(rec, data.train, bs)
+    one._resize = lambda steps, seconds: None  # noqa: ARG005
+    one.chunk = 1
+    out.append(_lever("one step per graph call", one, n))
+    whole = _engine(rec, data.train, bs, call_seconds=1e9)
+    whole.chunk = whole.steps
+    out.append(_lever("whole epoch in one graph call", whole, n))
+    xla = _engine(rec, data.train, bs)
+    step = tf.function(rec.model.train_step, jit_compile=True)
+    xla.model = type(
+        "M",
+        (),
+        {
+            "train_step": staticmethod(step),
+            "reset_metrics": rec.model.reset_metrics,
+            "get_metrics_result": rec.model.get_metrics_result,
+        },
+    )()
+    try:
+        out.append(_lever("XLA (jit_compile) train_step", xla, n))
+    except Exception as error:  # noqa: BLE001
+        out.append(
+            {
+                "lever": "XLA (jit_compile) train_step",
+                "error": f"{type(error).__name__}: {str(error).splitlines()[0][:160]}",
+            }
+        )
+    for policy in ("bfloat16", "mixed_bfloat16"):
+        try:
+            _, _, low = _setup(policy=policy)
+            out.append(
+                _lever(
+                    f"{policy} dtype policy",
+                    _engine(low, data.train, bs),
+                    n,
+                    table_dtype=str(low.model.trainable_variables[0].dtype),
+                )
+            )
+        except Exception as error:  # noqa: BLE001
+            out.append(
+                {
+                    "lever": f"{policy} dtype policy",
+                    "error": f"{type(error).__name__}: {str(error).splitlines()[0][:160]}",
+                }
+            )
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(profile()))
