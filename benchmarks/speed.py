@@ -30,6 +30,7 @@ from benchmarks.speed_report import markdown
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+SPECS = ROOT / "configs" / "speed"
 
 
 def reference_model(family: str, n_users: int, n_items: int, mean: float) -> Any:
@@ -195,8 +196,12 @@ def main() -> None:
         default=1500,
         help="batches per epoch of the 25M-shape cases (0: whole epochs)",
     )
-    parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--skip-profile", action="store_true")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["cases", "peers", "scale", "profile", "startup"],
+        help="run only these sections (repeat); the others are kept from the last speed.json",
+    )
     parser.add_argument(
         "--render", action="store_true", help="only re-render speed.md from speed.json"
     )
@@ -214,24 +219,20 @@ def main() -> None:
     print(markdown(report))
 
 
-def run_all(args: Any) -> dict[str, Any]:
-    from benchmarks.speed_peers import peer_case
-    from benchmarks.speed_scale import scale_cases
+def run_cases(args: Any, runs: Path) -> list[dict[str, Any]]:
+    """The seeds' plain Keras vs recexp's speed specs, and NeuMF's accuracy spec, on one split."""
     from recexp.config import load_spec
     from recexp.data import prepare
 
-    specs = ROOT / "configs" / "speed"
-    accuracy = ROOT / "configs" / "movielens-100k"
-    runs = Path(tempfile.mkdtemp(prefix="recexp-bench-"))
     quick = ["dataset.n_users=5000", "dataset.n_ratings=300000"] if args.quick else []
-    jester = [jester_dataset(), *quick]
     cases: list[dict[str, Any]] = []
 
     def case(name: str, family: str, spec: Path, overrides: list[str], ref: Any) -> Any:
         config = load_spec(spec, overrides)
         data = prepare(config.dataset, config.seed)
         print(f"[{name}] {len(data.train):,} training ratings", flush=True)
-        ref = ref or run_reference(family, data, args.reference_epochs if "jester" in name else 100)
+        epochs = args.reference_epochs if "jester" in name else 100
+        ref = ref or run_reference(family, data, epochs)
         print(f"[{name}] reference: {ref}", flush=True)
         fast = run_recexp(spec, overrides, runs)
         print(f"[{name}] recexp: {fast}", flush=True)
@@ -247,43 +248,65 @@ def run_all(args: Any) -> dict[str, Any]:
         )
         return ref
 
-    ref = case(
-        "neumf-jester-shape (speed spec)", "neumf", specs / "neumf_jester_shape.yaml", quick, None
-    )
-    case(
-        "neumf-jester-shape (accuracy spec)",
-        "neumf",
-        accuracy / "neumf.yaml",
-        [*jester, f"training.max_epochs={args.accuracy_epochs}"],
-        ref,
-    )
-    case("mf-ml100k (speed spec)", "mf", specs / "mf_ml100k.yaml", [], None)
+    speed, accuracy = SPECS, ROOT / "configs" / "movielens-100k"
+    ref = case("neumf-jester-shape", "neumf", speed / "neumf_jester_shape.yaml", quick, None)
+    jester = [jester_dataset(), *quick, f"training.max_epochs={args.accuracy_epochs}"]
+    case("neumf-jester-shape", "neumf", accuracy / "neumf.yaml", jester, ref)
+    case("mf-ml100k", "mf", speed / "mf_ml100k.yaml", [], None)
+    return cases
+
+
+def run_peers(args: Any) -> list[dict[str, Any]]:
+    """recexp's MF specs and Surprise on the same split, in this one process."""
+    from benchmarks.speed_peers import peer_case
+    from recexp.config import load_spec
+    from recexp.data import prepare
+
+    quick = ["dataset.n_users=5000", "dataset.n_ratings=300000"] if args.quick else []
     peers = []
     for name, key, spec, overrides in [
-        ("mf-ml100k (accuracy spec)", "ml100k", accuracy / "mf.yaml", []),
-        ("mf-ml100k (speed spec)", "ml100k", specs / "mf_ml100k.yaml", []),
-        ("mf-jester-shape (speed spec)", "jester-shape", specs / "mf_jester_shape.yaml", quick),
+        ("mf-ml100k", "ml100k", ROOT / "configs" / "movielens-100k" / "mf.yaml", []),
+        ("mf-ml100k", "ml100k", SPECS / "mf_ml100k.yaml", []),
+        ("mf-jester-shape", "jester-shape", SPECS / "mf_jester_shape.yaml", quick),
     ]:
         config = load_spec(spec, overrides)
-        algos = ("SVD",) if "speed spec" in name and "ml100k" in name else ("SVD", "SVDpp")
-        peers.append(peer_case(name, key, config, prepare(config.dataset, config.seed), algos))
-    report: dict[str, Any] = {"cases": cases, "peers": peers}
-    if not args.skip_scale:
+        algos = ("SVD",) if spec.parent == SPECS and key == "ml100k" else ("SVD", "SVDpp")
+        data = prepare(config.dataset, config.seed)
+        result = peer_case(name, key, config, data, algos)
+        result["spec"] = str(spec.relative_to(ROOT))
+        peers.append(result)
+    return peers
+
+
+def run_all(args: Any) -> dict[str, Any]:
+    """The sections asked for (``--only``), merged into the last speed.json."""
+    from benchmarks.speed_scale import scale_cases
+
+    path = RESULTS / "speed.json"
+    report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    runs = Path(tempfile.mkdtemp(prefix="recexp-bench-"))
+    only = set(args.only or ["cases", "peers", "scale", "profile", "startup"])
+    if "cases" in only:
+        report["cases"] = run_cases(args, runs)
+    if "peers" in only:
+        report["peers"] = run_peers(args)
+    if "scale" in only:
         report["scale"] = scale_cases(args.scale_steps or None, quick=args.quick)
-    if not args.skip_profile:
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.speed_profile"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+    if "profile" in only:
+        cmd = [sys.executable, "-m", "benchmarks.speed_profile"]
+        out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
         report["profile"] = json.loads(out.strip().splitlines()[-1])
-    report["startup"] = startup_seconds(runs)
+    if "startup" in only:
+        report["startup"] = startup_seconds(runs)
+    if isinstance(report.get("scale"), dict):  # the format before issue 14
+        del report["scale"]
+    report.pop("scale_tenth", None)
+    report.pop("scale_vs_small", None)
+    report.pop("scale_vs_tenth", None)
     report["machine"] = {
         "cpus": os.cpu_count(),
         "platform": sys.platform,
-        "load_average_at_end": os.getloadavg(),
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
     }
     return report
 
