@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 
-.PHONY: install tracking demo test lint format typecheck unit smoke bench bench-accuracy report-screenshot clean
+.PHONY: install tracking demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families report-screenshot clean
 
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: install ## speed benchmark: seeds' Keras and Surprise vs recexp, writes b
 
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
 	$(BIN)/python -m benchmarks.accuracy
+
+bench-accuracy-families: install ## autorec, svdpp, glocal_k and Surprise SVD++ on ML-100K u1 (~25 min)
+	$(BIN)/pip install --quiet -e ".[accuracy]"
+	$(BIN)/python -m benchmarks.accuracy_families --json benchmarks/results/accuracy_families.json
 
 report-screenshot: install ## headless Chromium photo of a report of hand-made runs -> docs/report.png
 	PYTHON=$(BIN)/python scripts/report_screenshot.sh

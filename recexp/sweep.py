@@ -110,8 +110,24 @@ def run_sweep(
     runs_root: str | Path = "runs",
     quiet: bool = False,
 ) -> RunDir:
-    """Run every trial of ``grid`` on ``spec``; the selected one is the lowest val RMSE."""
+    """Run every trial of ``grid`` on ``spec``; the selected one is the lowest val RMSE.
+    On a multi-worker cluster only the chief keeps the sweep directory."""
+    from recexp.training.distribute_options import runs_root_for
+
     base, trials = plan(spec, grid, overrides)
+    with runs_root_for(base.training.distribute, runs_root) as root:
+        return _sweep(spec, grid, overrides, base, trials, root, quiet)
+
+
+def _sweep(
+    spec: str | Path,
+    grid: dict[str, list[Any]],
+    overrides: list[str] | None,
+    base: Any,
+    trials: Any,
+    runs_root: Path,
+    quiet: bool,
+) -> RunDir:
     record: dict[str, Any] = {
         "spec": str(spec),
         "overrides": list(overrides or []),

@@ -26,6 +26,8 @@ RUN_FILES = {
     "predictions.parquet",
     "model.keras",
     "recommender.json",
+    "curves.png",
+    "errors.png",
     "env.json",
     "status.json",
 }

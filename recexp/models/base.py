@@ -39,6 +39,11 @@ class ModelOptions(Options):
 
     family: str
 
+    def unsupported(self, config: Any) -> tuple[str, str, Any] | None:
+        """A setting of the whole spec (``config``) this family cannot honour, refused at
+        validation as one line: ``(dotted key, problem, value)``; None when all is well."""
+        return None
+
 
 @dataclass
 class BuildContext:

@@ -132,8 +132,17 @@ def _fit_compiled(
     from recexp.training.engine import CompiledEpochs, GraphPredictor
 
     t = data.options
+    strategy = getattr(model, "_distribute_strategy", None)  # set by Keras in a scope
     engine = CompiledEpochs(
-        model, x, data.rating, batch_size, t.shuffle, data.seed, max_steps=t.steps_per_epoch
+        model,
+        x,
+        data.rating,
+        batch_size,
+        t.shuffle,
+        data.seed,
+        strategy=strategy,
+        one_step_calls=t.distribute.strategy == "multi_worker",
+        max_steps=t.steps_per_epoch,
     )
     predict = GraphPredictor(model, t.eval_batch_size)
     for callback in callbacks:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from recexp.data import download
+from recexp.data import download, verify
 from recexp.data.download import Archive
 from recexp.data.movielens import MovieLensOptions, load_movielens
 from recexp.errors import DataError
@@ -113,8 +113,8 @@ def test_cached_checksum_is_rehashed_only_when_the_file_changes(
     cached = cache / "ml-100k.zip"
     cached.write_bytes(ml100k_zip())
     hashed: list[Path] = []
-    real = download.file_digest
-    monkeypatch.setattr(download, "file_digest", lambda p, a: hashed.append(p) or real(p, a))
+    real = verify.file_digest
+    monkeypatch.setattr(verify, "file_digest", lambda p, a: hashed.append(p) or real(p, a))
     options = MovieLensOptions(name="movielens-100k")
     assert len(load_movielens(options).frame) == 3
     assert len(load_movielens(options).frame) == 3

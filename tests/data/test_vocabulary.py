@@ -42,7 +42,7 @@ def test_all_ids_get_codes_but_unseen_ones_keep_the_fallback(files: dict[str, ob
 
 def test_parameter_count_grows_by_the_unseen_rows(tmp_path: Path, files: dict[str, object]) -> None:
     pytest.importorskip("keras")
-    from recexp.training import build_model
+    from recexp.models.build import build_recommender
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(
@@ -53,9 +53,8 @@ def test_parameter_count_grows_by_the_unseen_rows(tmp_path: Path, files: dict[st
     counts = {}
     for vocabulary in ("train", "all"):
         config = load_spec(spec, [f"dataset.vocabulary={vocabulary}"])
-        counts[vocabulary] = build_model(
-            config, prepare(config.dataset, config.seed)
-        ).count_params()
+        model = build_recommender(config, prepare(config.dataset, config.seed))
+        counts[vocabulary] = model.summary().params
     # mf: a 3-d vector and a bias per id: one more user and one more item = 2 x (3 + 1)
     assert counts["all"] - counts["train"] == 2 * (3 + 1)
     assert counts["train"] == (5 + 3) * (3 + 1), counts

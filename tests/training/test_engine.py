@@ -82,3 +82,41 @@ def test_steps_per_epoch_bounds_each_epoch(tiny_spec, tmp_path):
     result = model.fit(train_data(config, data), [])
     assert int(model.model.optimizer.iterations.numpy()) == 6
     assert len(result.history) == 3 and result.ratings_per_second > 0
+
+
+def test_an_epoch_in_bounded_graph_calls_gives_the_same_weights():
+    """Ctrl-C is answered between graph calls; cutting an epoch into many calls (a call
+    budget far below one step) changes nothing: same steps, same order, same weights."""
+    import keras
+
+    from recexp.config import TrainingOptions
+    from recexp.models.build import make_recommender
+    from recexp.models.mf import MFOptions
+    from recexp.training.engine import CompiledEpochs
+    from recexp.training.optimizers import OPTIMIZERS
+
+    from ..models.test_families import context
+
+    rng = np.random.default_rng(0)
+    x = {
+        "user_input": rng.integers(0, 12, (500, 1)).astype("int32"),
+        "item_input": rng.integers(0, 8, (500, 1)).astype("int32"),
+    }
+    y = rng.integers(1, 6, 500).astype("float32")
+    weights, calls = {}, {}
+    for budget in (1e9, 1e-9):
+        keras.utils.set_random_seed(3)
+        model = make_recommender(
+            MFOptions(dim=4),
+            context(),
+            TrainingOptions(),
+            OPTIMIZERS.get("adam").options(name="adam"),
+            500,
+        ).model
+        engine = CompiledEpochs(model, x, y, batch_size=32, seed=3, call_seconds=budget)
+        for _ in range(3):
+            engine.run_epoch()
+        weights[budget], calls[budget] = model.get_weights(), engine.calls
+    assert engine.steps == 16 and calls[1e9] == 3 and calls[1e-9] >= 16  # one per epoch vs per step
+    for a, b in zip(weights[1e9], weights[1e-9], strict=True):
+        np.testing.assert_array_equal(a, b)
