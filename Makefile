@@ -47,7 +47,8 @@ smoke: install ## every tiny config trains end to end, then compare reads them
 	done
 	$(BIN)/recexp compare $(SMOKE_RUNS)/*
 
-bench: install ## speed benchmark: seeds' plain Keras vs recexp, writes benchmarks/results/
+bench: install ## speed benchmark: seeds' Keras and Surprise vs recexp, writes benchmarks/results/
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.speed
 
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)

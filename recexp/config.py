@@ -127,6 +127,9 @@ class TrainingOptions(Options):
         description="compiled: one graph call per epoch (fast); keras: plain model.fit",
     )
     steps_per_execution: PositiveInt = Field(1, description="batches per call (engine: keras)")
+    steps_per_epoch: PositiveInt | None = Field(
+        None, description="at most this many batches per epoch (a bounded measurement on big data)"
+    )
     jit_compile: bool | Literal["auto"] = False
     distribute: DistributeOptions = Field(
         default_factory=DistributeOptions, description="one device, local devices, or a cluster"

@@ -56,6 +56,7 @@ def run_experiment(
         data = prepare(config.dataset, config.seed)
     data_seconds = time.perf_counter() - start
     check_training_data(config, data)
+    warn_dense_l2(config, data, display)
     with display.working(f"starting TensorFlow, building {config.model.family}"):
         model = build_recommender(config, data)
     summary = model.summary()
@@ -152,6 +153,15 @@ def check_training_data(config: ExperimentConfig, data: Dataset) -> None:
             key="training.early_stopping.monitor",
             got=stopping.monitor,
         )
+
+
+def warn_dense_l2(config: ExperimentConfig, data: Dataset, display: Display) -> None:
+    """One line when whole-table L2 and a dense optimizer meet a large table (slow)."""
+    from recexp.memory import dense_l2_warning
+
+    warning = dense_l2_warning(config, (data.n_users, data.n_items))
+    if warning:
+        display.message(f"[yellow]warning:[/] {warning}")
 
 
 def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:

@@ -40,7 +40,8 @@ class CompiledEpochs:
     One call runs a chunk of steps; the chunk is sized from the previous call's time to
     about ``call_seconds``, so Ctrl-C and SIGTERM (answered by Python between calls) take
     effect within about a second however long an epoch is. Chunking leaves the steps, their
-    order and so the numbers unchanged.
+    order and so the numbers unchanged. ``max_steps`` bounds an epoch to its first
+    ``max_steps`` batches of a fresh shuffle (``training.steps_per_epoch``).
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class CompiledEpochs:
         call_seconds: float = 0.25,
         strategy: Any = None,
         one_step_calls: bool = False,
+        max_steps: int | None = None,
     ) -> None:
         self.model = model
         self.strategy = strategy
@@ -62,6 +64,9 @@ class CompiledEpochs:
         self.n = len(y)
         self.batch_size = min(batch_size, self.n)
         self.steps = math.ceil(self.n / self.batch_size)
+        if max_steps:
+            self.steps = min(self.steps, max_steps)
+        self.ratings_per_epoch = min(self.n, self.steps * self.batch_size)
         self.x = {k: tf.constant(v) for k, v in x.items()}
         self.y = tf.constant(y.reshape(-1, 1).astype(np.float32))
         self.shuffle = shuffle
