@@ -54,9 +54,11 @@ bench: install ## speed benchmark: seeds' Keras and Surprise vs recexp, writes b
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
 	$(BIN)/python -m benchmarks.accuracy
 
-bench-accuracy-families: install ## autorec, svdpp, glocal_k and Surprise SVD++ on ML-100K u1 (~25 min)
+bench-accuracy-families: install ## autorec, svdpp, glocal_k, ensemble (+ Surprise SVD++) on ML-100K: u1, random, folds u1..u5 (~2 h)
 	$(BIN)/pip install --quiet -e ".[accuracy]"
-	$(BIN)/python -m benchmarks.accuracy_families --json benchmarks/results/accuracy_families.json
+	$(BIN)/python -m benchmarks.accuracy_families --split u1
+	$(BIN)/python -m benchmarks.accuracy_families --split random
+	$(BIN)/python -m benchmarks.accuracy_families --split folds --only ensemble
 
 report-screenshot: install ## headless Chromium photo of a report of hand-made runs -> docs/report.png
 	PYTHON=$(BIN)/python scripts/report_screenshot.sh

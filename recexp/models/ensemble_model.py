@@ -92,7 +92,9 @@ class EnsembleRecommender(Recommender):
         result.train_seconds += row["seconds"]
         result.best_epoch = row["epoch"]
         result.best_value = row.get("val_rmse")
-        result.ratings_per_second = len(data) / max(result.train_seconds, 1e-9)
+        # ratings processed per second over all the members' epochs
+        epochs = len(result.history) - 1
+        result.ratings_per_second = len(data) * epochs / max(result.train_seconds, 1e-9)
         self._label()
         return result
 
