@@ -68,11 +68,16 @@ def enqueue_grid(study: Any, space: Space, done: list[dict[str, Any]]) -> None:
 
 
 def make_pruner(name: str) -> Any:
-    """median: below the median of earlier trials at the same epoch (from epoch 4, after
-    5 trials); asha: successive halving (rungs at epochs 1, 3, 9, ...); none."""
+    """median: below the median of earlier trials at the same epoch (from epoch 8, after
+    5 trials); asha: successive halving (rungs at epochs 1, 3, 9, ...); none.
+
+    The median pruner waits 8 epochs because curves cross: a lower learning rate starts
+    slower and ends better. Replaying a 40-trial mf study on MovieLens 100K without
+    pruning, from epoch 4 it would have trained 30% of the epochs but pruned the best
+    trials (best left 0.9004 instead of 0.8992); from epoch 8, 48% and the best kept."""
     pruners = optuna().pruners
     if name == "median":
-        return pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=4)
+        return pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=8)
     if name == "asha":
         return pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return pruners.NopPruner()
