@@ -38,14 +38,18 @@ def train(
     seeds: list[int] | None = None,
     listeners: Sequence[EpochListener] = (),
 ) -> RunDir:
-    """``recexp train``: one run, or a parent run of k folds or of seeds."""
+    """``recexp train``: one run, or a parent run of k folds or of seeds. On a multi-worker
+    cluster every worker calls this; only the chief's runs stay (see ``runs_root_for``)."""
     from recexp.experiment import run_experiment
+    from recexp.training.distribute_options import is_chief, runs_root_for
 
-    if seeds is not None:
-        return run_seeds(config, seeds, runs_root, quiet)
-    if getattr(config.dataset.split, "folds", None):
-        return run_folds(config, runs_root, quiet)
-    return run_experiment(config, runs_root, quiet=quiet, listeners=listeners)
+    with runs_root_for(config.training.distribute, runs_root) as root:
+        quiet = quiet or not is_chief(config.training.distribute)
+        if seeds is not None:
+            return run_seeds(config, seeds, root, quiet)
+        if getattr(config.dataset.split, "folds", None):
+            return run_folds(config, root, quiet)
+        return run_experiment(config, root, quiet=quiet, listeners=listeners)
 
 
 class ParentRun:

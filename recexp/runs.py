@@ -1,12 +1,12 @@
 """The run directory: its file names, its typed metrics record, its status.
 
 Layout (see DESIGN.md): config.yaml, summary.txt, summary.json, history.csv,
-metrics.json, predictions.parquet, model.keras (or model.npz) with recommender.json,
-env.json, status.json; a parent run (k folds, seeds, a study: tune or sweep) adds its
-children in folds/, seeds/ or trials/ and a record of them (a study: study.json and
-more). Every file but history.csv (appended one epoch at a time) is written to a
-temporary name and renamed, so a reader never sees half a file. This module is the only
-place those names are spelled.
+metrics.json, predictions.parquet, model.keras (or model.npz, or model.weights.h5 with
+model_options.json; rating_vectors.npz) with recommender.json,
+env.json, status.json; a parent run (k folds, seeds, a sweep, a study) adds its children
+in folds/, seeds/ or trials/ and a record of them. Every file but history.csv (appended
+one epoch at a time) is written to a temporary name and renamed, so a reader never sees
+half a file. This module is the only place those names are spelled.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ METRICS = "metrics.json"
 PREDICTIONS = "predictions.parquet"
 MODEL_KERAS = "model.keras"
 MODEL_NPZ = "model.npz"
+MODEL_WEIGHTS = (
+    "model.weights.h5"  # families that rebuild their model from options (svdpp, glocal_k)
+)
+MODEL_OPTIONS = "model_options.json"  # their options and sizes, to rebuild it on load
+ENSEMBLE_MEMBERS = "members"  # an ensemble's members, each saved as a run saves it, in <k>/
+RATING_VECTORS = "rating_vectors.npz"  # the train rating rows a model reads (autorec, glocal_k)
 RECOMMENDER_FILE = "recommender.json"
 ENV = "env.json"
 STATUS = "status.json"

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from recexp.cli.app import (
+    MlflowOption,
     QuietOption,
     RunsDirOption,
     SetOption,
@@ -15,6 +16,7 @@ from recexp.cli.app import (
     app,
     exit_on_interrupt,
     quiet_downloads,
+    with_mlflow,
 )
 from recexp.errors import one_line_errors
 
@@ -25,6 +27,7 @@ def train(
     set_: SetOption = None,
     runs_dir: RunsDirOption = Path("runs"),
     quiet: QuietOption = False,
+    mlflow: MlflowOption = None,
     seeds: Annotated[
         str | None,
         typer.Option(
@@ -44,13 +47,15 @@ def train(
       recexp train configs/mf.yaml --set model.dim=64 --set training.batch_size=1024
 
       recexp train configs/mf.yaml --seeds 42,1,2,3
+
+      recexp train configs/mf.yaml --mlflow ./mlruns   # also log the run to MLflow
     """
     from recexp.config import load_spec
     from recexp.parents import parse_seeds
 
     with one_line_errors(str(spec)), exit_on_interrupt():
         quiet_downloads(quiet)
-        config = load_spec(spec, set_)
+        config = load_spec(spec, with_mlflow(set_, mlflow))
         seed_list = None if seeds is None else parse_seeds(seeds)
         from recexp.parents import train as run
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from recexp.cli.app import (
+    MlflowOption,
     QuietOption,
     RunsDirOption,
     SetOption,
@@ -15,6 +16,7 @@ from recexp.cli.app import (
     app,
     exit_on_interrupt,
     quiet_downloads,
+    with_mlflow,
 )
 from recexp.errors import ConfigError, one_line_errors
 
@@ -78,6 +80,7 @@ def tune(
     set_: SetOption = None,
     runs_dir: RunsDirOption = Path("runs"),
     quiet: QuietOption = False,
+    mlflow: MlflowOption = None,
 ) -> None:
     """Search a spec's hyperparameters with Optuna; select the best trial on validation RMSE.
 
@@ -108,6 +111,7 @@ def tune(
         trial_resources=trial_resources,
         quiet=quiet,
     )
+    set_ = with_mlflow(set_, mlflow)
     with one_line_errors(label), exit_on_interrupt(RESUME_NOTE):
         quiet_downloads(quiet)
         if resume is not None:
@@ -162,6 +166,7 @@ def sweep(
     set_: SetOption = None,
     runs_dir: RunsDirOption = Path("runs"),
     quiet: QuietOption = False,
+    mlflow: MlflowOption = None,
 ) -> None:
     """Train every combination of a grid of overrides; select the best on validation RMSE.
 
@@ -178,4 +183,4 @@ def sweep(
 
     with one_line_errors(str(spec)), exit_on_interrupt(RESUME_NOTE):
         quiet_downloads(quiet)
-        run_sweep(spec, parse_grid(grid or []), set_, runs_dir, quiet=quiet)
+        run_sweep(spec, parse_grid(grid or []), with_mlflow(set_, mlflow), runs_dir, quiet=quiet)

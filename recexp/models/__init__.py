@@ -1,6 +1,17 @@
 """Model families. Importing this package fills the model registry."""
 
-from recexp.models import closed_form, gmf, mf, mlp, neumf, two_tower  # noqa: F401  (register)
+from recexp.models import (  # noqa: F401  (register)
+    autorec,
+    closed_form,
+    ensemble_model,
+    glocal_k,
+    gmf,
+    mf,
+    mlp,
+    neumf,
+    svdpp,
+    two_tower,
+)
 from recexp.models.base import MODELS, BuildContext, ModelOptions
 
 __all__ = ["MODELS", "BuildContext", "ModelOptions"]

@@ -68,6 +68,7 @@ def run_tune(
     base, raw = check_space(spec, space, overrides, every=sampler == "grid")
     trials = check_search(space, sampler, named, trials)
     resources = check_session(jobs, backend, timeout, trial_resources)
+    _one_machine(base, spec)
     name = f"{base.name}-{kind}"
     with ParentRun.create(base, TRIALS, runs_root, quiet, name, trials=trials) as parent:
         settings = {
@@ -90,6 +91,19 @@ def run_tune(
             address=address,
             resources=resources,
             pruner=custom,
+        )
+
+
+def _one_machine(base: Any, spec: str | Path) -> None:
+    """A study runs its trials here; a multi-worker cluster would need the same trial on
+    every worker."""
+    if base.training.distribute.strategy == "multi_worker":
+        raise ConfigError(
+            "a study runs its trials on this machine; multi_worker needs every worker to run "
+            "the same trial (train one spec per cluster, or use mirrored)",
+            key="training.distribute.strategy",
+            got="multi_worker",
+            file=str(spec),
         )
 
 
