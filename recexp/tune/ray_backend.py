@@ -164,7 +164,7 @@ def run_ray(
             address=address,
             include_dashboard=False,
             log_to_driver=False,
-            logging_level=logging.WARNING,
+            logging_level=logging.ERROR,  # no banners under our table (or --quiet)
         )
     try:
         decisions = Decisions.remote()  # type: ignore[attr-defined]
