@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 
-.PHONY: install tracking demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families report-screenshot clean
+.PHONY: install test-extras demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families report-screenshot clean
 
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,16 +12,20 @@ $(BIN)/recexp: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $@
 
-install: $(BIN)/recexp ## create .venv and install recexp with its dev tools
+install: $(BIN)/recexp ## create .venv: recexp and its dev tools
 
-tracking: install ## the optional MLflow/TensorBoard extra (its tests skip without it)
-	$(BIN)/pip install --quiet -e ".[dev,tracking]"
+# the optional extras the tests exercise: MLflow (tracking) and Ray (tune --backend ray)
+$(VENV)/.test-extras: $(BIN)/recexp pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev,tracking,ray]"
+	@touch $@
+
+test-extras: $(VENV)/.test-extras
 
 demo: install ## train NeuMF on the embedded synthetic dataset, then compare all runs
 	$(BIN)/recexp train configs/neumf.yaml
 	$(BIN)/recexp compare runs/*
 
-test: install lint unit smoke ## lint + tests + CLI smoke runs on configs/tiny/
+test: test-extras lint unit smoke ## lint + tests + CLI smoke runs on configs/tiny/
 
 lint: install
 	$(BIN)/ruff check recexp tests benchmarks
@@ -43,7 +47,8 @@ smoke: install ## every tiny config trains end to end, then compare reads them
 	done
 	$(BIN)/recexp compare $(SMOKE_RUNS)/*
 
-bench: install ## speed benchmark: seeds' plain Keras vs recexp, writes benchmarks/results/
+bench: install ## speed benchmark: seeds' Keras and Surprise vs recexp, writes benchmarks/results/
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.speed
 
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)

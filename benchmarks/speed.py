@@ -25,9 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.speed_report import markdown
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+SPECS = ROOT / "configs" / "speed"
 
 
 def reference_model(family: str, n_users: int, n_items: int, mean: float) -> Any:
@@ -163,6 +166,14 @@ def startup_seconds(runs: Path) -> dict[str, float]:
     return {"help_seconds": timed(["--help"]), "compare_200_seconds": timed(["compare", *dirs])}
 
 
+def jester_dataset() -> str:
+    """The Jester-shape dataset block of configs/speed, as one ``--set dataset=...`` value."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "configs" / "speed" / "neumf_jester_shape.yaml").read_text())
+    return "dataset=" + json.dumps(spec["dataset"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke check")
@@ -173,7 +184,24 @@ def main() -> None:
         help="cap on the reference's epochs for the Jester-shape case "
         "(at ~20k ratings/s one epoch takes minutes)",
     )
-    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--accuracy-epochs",
+        type=int,
+        default=6,
+        help="cap on the NeuMF accuracy spec's epochs on the Jester shape",
+    )
+    parser.add_argument(
+        "--scale-steps",
+        type=int,
+        default=1500,
+        help="batches per epoch of the 25M-shape cases (0: whole epochs)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=["cases", "peers", "scale", "profile", "startup"],
+        help="run only these sections (repeat); the others are kept from the last speed.json",
+    )
     parser.add_argument(
         "--render", action="store_true", help="only re-render speed.md from speed.json"
     )
@@ -184,121 +212,103 @@ def main() -> None:
         print(markdown(report))
         return
     os.environ.setdefault("RECEXP_DATA_DIR", str(SHARED_DATA))
-
-    from recexp.config import load_spec
-    from recexp.data import prepare
-
-    specs = ROOT / "configs" / "speed"
-    runs = Path(tempfile.mkdtemp(prefix="recexp-bench-"))
-    quick = ["dataset.n_users=5000", "dataset.n_ratings=300000"] if args.quick else []
-    cases: list[dict[str, Any]] = []
-
-    def case(name: str, family: str, spec: str, overrides: list[str], ref_epochs: int) -> None:
-        config = load_spec(specs / spec, overrides)
-        data = prepare(config.dataset, config.seed)
-        print(f"[{name}] {len(data.train):,} training ratings", flush=True)
-        ref = run_reference(family, data, ref_epochs)
-        print(f"[{name}] reference: {ref}", flush=True)
-        fast = run_recexp(specs / spec, overrides, runs)
-        print(f"[{name}] recexp: {fast}", flush=True)
-        cases.append(
-            {
-                "case": name,
-                "reference": ref,
-                "recexp": fast,
-                "speedup": fast["ratings_per_second"] / ref["ratings_per_second"],
-                "rmse_ratio": fast["test_rmse"] / ref["test_rmse"],
-            }
-        )
-
-    case("neumf-jester-shape", "neumf", "neumf_jester_shape.yaml", quick, args.reference_epochs)
-    if (SHARED_DATA / "ml-100k" / "u.data").exists() or os.environ.get("RECEXP_DATA_DIR"):
-        try:
-            case("mf-ml100k", "mf", "mf_ml100k.yaml", [], 100)
-        except Exception as e:  # data absent: say so, keep going
-            print(f"[mf-ml100k] skipped: {e}", flush=True)
-    scale = scale_tenth = None
-    if not args.skip_scale:
-        scale_overrides = (
-            ["dataset.n_users=100000", "dataset.n_items=10000", "dataset.n_ratings=2000000"]
-            if args.quick
-            else []
-        )
-        scale = run_recexp(specs / "mf_scale.yaml", scale_overrides, runs)
-        print(f"[mf-scale] recexp: {scale}", flush=True)
-        # same vocabulary, a tenth of the ratings: is the cost linear in ratings?
-        tenth = (
-            [*scale_overrides, "dataset.n_ratings=2000000"]
-            if not args.quick
-            else [*scale_overrides, "dataset.n_ratings=200000"]
-        )
-        scale_tenth = run_recexp(specs / "mf_scale.yaml", tenth, runs)
-        print(f"[mf-scale-tenth] recexp: {scale_tenth}", flush=True)
-    startup = startup_seconds(runs)
-    report = {
-        "cases": cases,
-        "scale": scale,
-        "scale_tenth": scale_tenth,
-        "startup": startup,
-        "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
-    }
-    small = next((c["recexp"] for c in cases if c["case"] == "mf-ml100k"), None)
-    if scale and small:
-        report["scale_vs_small"] = scale["ratings_per_second"] / small["ratings_per_second"]
-    if scale and scale_tenth:
-        report["scale_vs_tenth"] = scale["ratings_per_second"] / scale_tenth["ratings_per_second"]
+    report = run_all(args)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "speed.md").write_text(markdown(report))
     print(markdown(report))
 
 
-def markdown(report: dict[str, Any]) -> str:
-    lines = [
-        "| case | reference ratings/s | recexp ratings/s | speedup | reference test RMSE "
-        "| recexp test RMSE | RMSE ratio | reference wall s (epochs) | recexp wall s (epochs) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for c in report["cases"]:
-        r, f = c["reference"], c["recexp"]
-        lines.append(
-            f"| {c['case']} | {r['ratings_per_second']:,.0f} | {f['ratings_per_second']:,.0f} "
-            f"| {c['speedup']:.1f}x | {r['test_rmse']:.4f} | {f['test_rmse']:.4f} "
-            f"| {c['rmse_ratio']:.3f} | {r['wall_seconds']:.1f} ({r['epochs']}) "
-            f"| {f['wall_seconds']:.1f} ({f['epochs']}) |"
+def run_cases(args: Any, runs: Path) -> list[dict[str, Any]]:
+    """The seeds' plain Keras vs recexp's speed specs, and NeuMF's accuracy spec, on one split."""
+    from recexp.config import load_spec
+    from recexp.data import prepare
+
+    quick = ["dataset.n_users=5000", "dataset.n_ratings=300000"] if args.quick else []
+    cases: list[dict[str, Any]] = []
+
+    def case(name: str, family: str, spec: Path, overrides: list[str], ref: Any) -> Any:
+        config = load_spec(spec, overrides)
+        data = prepare(config.dataset, config.seed)
+        print(f"[{name}] {len(data.train):,} training ratings", flush=True)
+        epochs = args.reference_epochs if "jester" in name else 100
+        ref = ref or run_reference(family, data, epochs)
+        print(f"[{name}] reference: {ref}", flush=True)
+        fast = run_recexp(spec, overrides, runs)
+        print(f"[{name}] recexp: {fast}", flush=True)
+        cases.append(
+            {
+                "case": name,
+                "spec": str(spec.relative_to(ROOT)),
+                "reference": ref,
+                "recexp": fast,
+                "speedup": fast["ratings_per_second"] / ref["ratings_per_second"],
+                "rmse_ratio": fast["test_rmse"] / ref["test_rmse"],
+            }
         )
-    out = "\n".join(lines) + "\n"
-    if report.get("scale"):
-        s = report["scale"]
-        out += (
-            f"\nScale (MF, 1M users x 100k items x 20M ratings): "
-            f"{s['ratings_per_second']:,.0f} ratings/s, peak RSS of the benchmark process "
-            f"{s['peak_rss_mb']:,.0f} MB"
-        )
-        if "scale_vs_small" in report:
-            out += f", {report['scale_vs_small']:.2f}x the MovieLens 100K ratings/s"
-        if "scale_vs_tenth" in report:
-            t = report["scale_tenth"]
-            out += (
-                f"; the same 1M x 100k vocabulary with 2M ratings: "
-                f"{t['ratings_per_second']:,.0f} ratings/s, so 20M ratings keep "
-                f"{report['scale_vs_tenth']:.2f}x of it: the cost is linear in ratings; the "
-                f"gap to MovieLens 100K comes with the 1M x 100k vocabulary (random row access "
-                f"into large tables and optimizer slots)"
-            )
-        out += "\n"
-    st = report["startup"]
-    out += (
-        f"\nStart-up: `recexp --help` {st['help_seconds']:.2f} s; "
-        f"`recexp compare` over 200 runs {st['compare_200_seconds']:.2f} s (medians of 5)\n"
-    )
-    for c in report["cases"]:
-        if c["case"] == "mf-ml100k":
-            out += (
-                f"\nMF on MovieLens 100K: early-stopped training plus evaluation "
-                f"{c['recexp']['train_plus_eval_seconds']:.1f} s\n"
-            )
-    return out
+        return ref
+
+    speed, accuracy = SPECS, ROOT / "configs" / "movielens-100k"
+    ref = case("neumf-jester-shape", "neumf", speed / "neumf_jester_shape.yaml", quick, None)
+    jester = [jester_dataset(), *quick, f"training.max_epochs={args.accuracy_epochs}"]
+    case("neumf-jester-shape", "neumf", accuracy / "neumf.yaml", jester, ref)
+    case("mf-ml100k", "mf", speed / "mf_ml100k.yaml", [], None)
+    return cases
+
+
+def run_peers(args: Any) -> list[dict[str, Any]]:
+    """recexp's MF specs and Surprise on the same split, in this one process."""
+    from benchmarks.speed_peers import peer_case
+    from recexp.config import load_spec
+    from recexp.data import prepare
+
+    quick = ["dataset.n_users=5000", "dataset.n_ratings=300000"] if args.quick else []
+    peers = []
+    for name, key, spec, overrides in [
+        ("mf-ml100k", "ml100k", ROOT / "configs" / "movielens-100k" / "mf.yaml", []),
+        ("mf-ml100k", "ml100k", SPECS / "mf_ml100k.yaml", []),
+        ("mf-jester-shape", "jester-shape", SPECS / "mf_jester_shape.yaml", quick),
+    ]:
+        config = load_spec(spec, overrides)
+        algos = ("SVD",) if spec.parent == SPECS and key == "ml100k" else ("SVD", "SVDpp")
+        data = prepare(config.dataset, config.seed)
+        result = peer_case(name, key, config, data, algos)
+        result["spec"] = str(spec.relative_to(ROOT))
+        peers.append(result)
+    return peers
+
+
+def run_all(args: Any) -> dict[str, Any]:
+    """The sections asked for (``--only``), merged into the last speed.json."""
+    from benchmarks.speed_scale import scale_cases
+
+    path = RESULTS / "speed.json"
+    report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    runs = Path(tempfile.mkdtemp(prefix="recexp-bench-"))
+    only = set(args.only or ["cases", "peers", "scale", "profile", "startup"])
+    if "cases" in only:
+        report["cases"] = run_cases(args, runs)
+    if "peers" in only:
+        report["peers"] = run_peers(args)
+    if "scale" in only:
+        report["scale"] = scale_cases(args.scale_steps or None, quick=args.quick)
+    if "profile" in only:
+        cmd = [sys.executable, "-m", "benchmarks.speed_profile"]
+        out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        report["profile"] = json.loads(out.strip().splitlines()[-1])
+    if "startup" in only:
+        report["startup"] = startup_seconds(runs)
+    if isinstance(report.get("scale"), dict):  # the format before issue 14
+        del report["scale"]
+    report.pop("scale_tenth", None)
+    report.pop("scale_vs_small", None)
+    report.pop("scale_vs_tenth", None)
+    report["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": sys.platform,
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
+    }
+    return report
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from recexp.registry import Registry
 from recexp.schema import FiniteFloat, Options, Seed
 from recexp.spec_yaml import apply_override, parse_yaml
 from recexp.tracking_options import TrackingOptions
+from recexp.training.distribute_options import DistributeOptions, check_distribute
 from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
@@ -126,7 +127,13 @@ class TrainingOptions(Options):
         description="compiled: one graph call per epoch (fast); keras: plain model.fit",
     )
     steps_per_execution: PositiveInt = Field(1, description="batches per call (engine: keras)")
+    steps_per_epoch: PositiveInt | None = Field(
+        None, description="at most this many batches per epoch (a bounded measurement on big data)"
+    )
     jit_compile: bool | Literal["auto"] = False
+    distribute: DistributeOptions = Field(
+        default_factory=DistributeOptions, description="one device, local devices, or a cluster"
+    )
 
     @field_validator("batch_size", mode="before")
     @classmethod
@@ -203,6 +210,7 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
         config = ExperimentConfig.model_validate(data)
     except ValidationError as e:
         raise _one_line(e, data) from None
+    check_distribute(config.training)
     refused = config.model.unsupported(config)
     if refused is not None:  # a setting the family cannot honour (e.g. an embedding strategy)
         key, problem, got = refused

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -31,6 +34,20 @@ class Display:
     def message(self, text: str) -> None:
         if not self.quiet:
             self.console.print(text, highlight=False, soft_wrap=True)
+
+    @contextmanager
+    def working(self, what: str) -> Iterator[None]:
+        """A spinner with the elapsed time while a long step runs (on a terminal, not quiet);
+        off a terminal, one line when the step took more than a second."""
+        start = time.perf_counter()
+        if self.quiet or not self.console.is_terminal:
+            yield
+        else:
+            with self.console.status(f"{what}...", spinner="dots"):
+                yield
+        seconds = time.perf_counter() - start
+        if seconds > 1:
+            self.message(f"{what}: {seconds:.1f} s")
 
     def start(self, title: str, max_epochs: int) -> None:
         self.max_epochs = max_epochs

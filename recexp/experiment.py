@@ -48,17 +48,23 @@ def run_experiment(
     (a fold, a seed, a trial) under its parent's."""
     from recexp.models.build import build_recommender
     from recexp.tracking import trackers_from_options
+    from recexp.training.distribute_options import is_chief
 
     display = display or Display(quiet=quiet)
     start = time.perf_counter()
-    data = prepare(config.dataset, config.seed)
+    with display.working(f"loading, splitting and encoding {config.dataset.name}"):
+        data = prepare(config.dataset, config.seed)
     data_seconds = time.perf_counter() - start
     check_training_data(config, data)
-    model = build_recommender(config, data)
+    warn_dense_l2(config, data, display)
+    with display.working(f"starting TensorFlow, building {config.model.family}"):
+        model = build_recommender(config, data)
     summary = model.summary()
     trackers = trackers_from_options(
         config.tracking, parent_run_id=mlflow_parent, run_name=config.name
     )
+    if not is_chief(config.training.distribute):  # a multi-worker cluster's other workers
+        trackers = []
     run = RunDir.create(runs_root, config.name)
     run.set_status("running")
     display.message(f"run directory: {run.path}")
@@ -147,6 +153,15 @@ def check_training_data(config: ExperimentConfig, data: Dataset) -> None:
             key="training.early_stopping.monitor",
             got=stopping.monitor,
         )
+
+
+def warn_dense_l2(config: ExperimentConfig, data: Dataset, display: Display) -> None:
+    """One line when whole-table L2 and a dense optimizer meet a large table (slow)."""
+    from recexp.memory import dense_l2_warning
+
+    warning = dense_l2_warning(config, (data.n_users, data.n_items))
+    if warning:
+        display.message(f"[yellow]warning:[/] {warning}")
 
 
 def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:

@@ -117,6 +117,38 @@ def vocabulary_sizes(config: ExperimentConfig) -> tuple[int, int] | None:
     return KNOWN_SIZES.get(dataset.name)
 
 
+#: optimizers that update every row of a table whose gradient is dense
+DENSE_OPTIMIZERS = frozenset({"adam", "adamw", "sgd", "rmsprop", "adagrad"})
+#: tables with more rows than this make a whole-table penalty with a dense optimizer slow
+DENSE_L2_ROWS = 50_000
+
+
+def dense_l2_warning(config: ExperimentConfig, sizes: tuple[int, int] | None = None) -> str | None:
+    """One line when whole-table L2 meets a dense optimizer on a table above
+    :data:`DENSE_L2_ROWS` ids (every step then rewrites every row and its optimizer slots).
+
+    ``sizes`` defaults to :func:`vocabulary_sizes`; ``None`` when they are unknown.
+    """
+    sizes = sizes or vocabulary_sizes(config)
+    if sizes is None or config.optimizer.name not in DENSE_OPTIMIZERS:
+        return None
+    vocab = dict(zip(("user", "item"), sizes, strict=True))
+    big = [
+        t
+        for t in ("user", "item")
+        if getattr(getattr(config.embedding, t), "l2", 0.0) and vocab[t] > DENSE_L2_ROWS
+    ]
+    if not big:
+        return None
+    per_rating = "model.l2" if config.model.family == "mf" else "model.embedding_l2"
+    tables = " and ".join(f"{t} ({vocab[t]:,} rows)" for t in big)
+    return (
+        f"embedding.{big[0]}.l2 is a whole-table penalty: with optimizer "
+        f"{config.optimizer.name} every step rewrites all rows of the {tables} tables; "
+        f"for speed use {per_rating} (per rating) with lazy_adam"
+    )
+
+
 def check_memory(
     config: ExperimentConfig, sizes: tuple[int, int] | None = None, memory: int | None = None
 ) -> None:

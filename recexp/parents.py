@@ -38,22 +38,34 @@ def train(
     seeds: list[int] | None = None,
     listeners: Sequence[EpochListener] = (),
 ) -> RunDir:
-    """``recexp train``: one run, or a parent run of k folds or of seeds."""
+    """``recexp train``: one run, or a parent run of k folds or of seeds. On a multi-worker
+    cluster every worker calls this; only the chief's runs stay (see ``runs_root_for``)."""
     from recexp.experiment import run_experiment
+    from recexp.training.distribute_options import is_chief, runs_root_for
 
-    if seeds is not None:
-        return run_seeds(config, seeds, runs_root, quiet)
-    if getattr(config.dataset.split, "folds", None):
-        return run_folds(config, runs_root, quiet)
-    return run_experiment(config, runs_root, quiet=quiet, listeners=listeners)
+    with runs_root_for(config.training.distribute, runs_root) as root:
+        quiet = quiet or not is_chief(config.training.distribute)
+        if seeds is not None:
+            return run_seeds(config, seeds, root, quiet)
+        if getattr(config.dataset.split, "folds", None):
+            return run_folds(config, root, quiet)
+        return run_experiment(config, root, quiet=quiet, listeners=listeners)
 
 
 class ParentRun:
     """``with ParentRun.create(config, "folds", root) as parent: parent.run_child(c) ...``"""
 
-    def __init__(self, run: RunDir, kind: str, display: Display, trackers: list[Any]) -> None:
+    def __init__(
+        self,
+        run: RunDir,
+        kind: str,
+        display: Display,
+        trackers: list[Any],
+        mlflow_run_id: str | None = None,
+    ) -> None:
         self.run, self.kind, self.display = run, kind, display
         self.trackers = trackers  # the parent's own MLflow run, when the spec asks for one
+        self._mlflow_run_id = mlflow_run_id  # or one started by an earlier process
         self.completed = 0
 
     @classmethod
@@ -79,33 +91,60 @@ class ParentRun:
         start_all(trackers, config.resolved(), run.path)
         return cls(run, kind, Display(quiet=quiet), trackers)
 
+    @classmethod
+    def attach(
+        cls, path: str | Path, kind: str, quiet: bool = False, mlflow_run_id: str | None = None
+    ) -> ParentRun:
+        """A parent run that exists already, to add children to: a resumed study, or a
+        worker process running some of a study's trials. As a context it marks the parent
+        failed or interrupted, as one from :meth:`create` does (a worker does not enter it:
+        the process that started the workers owns the parent's status)."""
+        return cls(RunDir(Path(path)), kind, Display(quiet=quiet), [], mlflow_run_id)
+
     @property
     def mlflow_run_id(self) -> str | None:
-        return next((t.run_id for t in self.trackers if getattr(t, "run_id", None)), None)
+        started = (t.run_id for t in self.trackers if getattr(t, "run_id", None))
+        return next(started, self._mlflow_run_id)
 
     @property
     def path(self) -> Path:
         return self.run.path
 
-    def run_child(self, config: ExperimentConfig) -> RunDir:
-        """Train ``config`` as one child (a trial whose split asks for k folds: k folds)."""
+    def run_child(
+        self,
+        config: ExperimentConfig,
+        listeners: Sequence[EpochListener] = (),
+        display: Display | None = None,
+    ) -> RunDir:
+        """Train ``config`` as one child (a trial whose split asks for k folds: k folds).
+        ``listeners`` see each epoch (a tuner's pruner); a child they stop is ``pruned``
+        and returned like a completed one. ``display``: the child's, else the parent's."""
         from recexp.experiment import run_experiment
 
         root = self.run.child_root(self.kind)
         parent_id = self.mlflow_run_id
+        display = display or self.display
         if self.kind != "folds" and getattr(config.dataset.split, "folds", None):
-            child = run_folds(config, root, self.display.quiet, mlflow_parent=parent_id)
+            child = run_folds(config, root, display.quiet, mlflow_parent=parent_id)
         else:
-            child = run_experiment(config, root, display=self.display, mlflow_parent=parent_id)
+            child = run_experiment(
+                config, root, display=display, listeners=listeners, mlflow_parent=parent_id
+            )
         self.completed += 1
         return child
 
     def complete(self, metrics: Metrics, **status: Any) -> None:
+        """metrics.json, and status ``completed``."""
+        self.end(metrics, "completed", **status)
+
+    def end(self, metrics: Metrics, state: str, **status: Any) -> None:
+        """metrics.json and a final status: ``completed``, or ``stopped`` for a parent
+        that may go on later (a study whose timeout came first)."""
         from recexp.tracking import finish_all
 
         self.run.write_metrics(metrics)
-        self.run.set_status("completed", **status)
-        finish_all(self.trackers, metrics.as_json(), "completed", self.path)
+        self.run.set_status(state, **status)
+        finish_all(self.trackers, metrics.as_json(), state, self.path)
 
     def __enter__(self) -> ParentRun:
         return self

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from recexp.errors import ConfigError, DataError
-from recexp.runs import CONFIG, METRICS, SUMMARY, SWEEP_RECORD, RunDir
+from recexp.runs import CONFIG, METRICS, STUDY_RECORD, SUMMARY, SWEEP_RECORD, RunDir
 
 
 @dataclass
@@ -38,7 +38,7 @@ def _raw_id(value: str, ids: pd.Index) -> Any:
 
 
 def load_run(run: str | Path) -> tuple[Any, Any, Any]:
-    """``(config, data, model)`` of a finished run (a sweep: its selected trial)."""
+    """``(config, data, model)`` of a finished run (a study or sweep: its selected trial)."""
     from recexp.config import load_spec
     from recexp.data import prepare
     from recexp.models.protocol import Recommender
@@ -77,11 +77,17 @@ def _check_architecture(model: Any, path: Path) -> None:
 
 
 def _model_run(path: Path) -> Path:
-    """The run directory that holds the model: ``path``, or a sweep's selected trial."""
+    """The run directory that holds the model: ``path``, or a study's selected trial."""
     for name in (CONFIG, METRICS):
         if not (path / name).is_file():
             raise ConfigError(f"not a finished recexp run: no {name}", file=str(path))
-    if (path / SWEEP_RECORD).is_file():
+    if (path / STUDY_RECORD).is_file():  # a study (tune or sweep)
+        record = RunDir(path).read_json(STUDY_RECORD)
+        chosen = [t for t in record.get("trials", []) if t["number"] == record.get("selected")]
+        if not chosen:
+            raise ConfigError("this study selected no trial (yet)", file=str(path))
+        return path / chosen[0]["run_dir"]
+    if (path / SWEEP_RECORD).is_file():  # a sweep from before sweeps were studies
         record = RunDir(path).read_json(SWEEP_RECORD)
         if record.get("selected") is None:
             raise ConfigError("this sweep selected no trial (yet)", file=str(path))

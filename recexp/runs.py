@@ -40,8 +40,14 @@ RATING_VECTORS = "rating_vectors.npz"  # the train rating rows a model reads (au
 RECOMMENDER_FILE = "recommender.json"
 ENV = "env.json"
 STATUS = "status.json"
-SWEEP_RECORD = "sweep.json"
-CHILD_DIRS = ("folds", "seeds", "trials")
+# a study (``recexp tune``, ``recexp sweep``): see recexp/tune/__init__.py
+STUDY_RECORD = "study.json"
+STUDY_SETTINGS = "tune.json"
+STUDY_STORAGE = "study.log"
+STUDY_SPEC = "spec.yaml"
+STUDY_SPACE = "space.yaml"
+STUDY_PLOT = "history.png"
+SWEEP_RECORD = "sweep.json"  # written by sweeps before they were studies; recommend reads it
 
 __all__ = ["Metrics", "RunDir", "read_run"]
 

@@ -26,6 +26,7 @@ MLFLOW_STATUS = {
     "failed": "FAILED",
     "interrupted": "KILLED",
     "pruned": "KILLED",
+    "stopped": "KILLED",  # a study stopped by its timeout, to be resumed
 }
 PARAM_BATCH = 100  # MLflow's limit of params per log_batch call
 

@@ -111,13 +111,26 @@ def test_cli_formats_and_errors(runs, tmp_path: Path):
 
 
 def test_a_sweep_recommends_with_its_selected_trial(tiny_spec: Path, tmp_path: Path):
-    from recexp.sweep import run_sweep
+    from recexp.tune.grid import run_sweep
 
     parent = run_sweep(tiny_spec, {"model.dim": [2, 5]}, runs_root=tmp_path, quiet=True).path
-    record = json.loads((parent / "sweep.json").read_text())
-    selected = parent / record["trials"][record["selected"]]["path"]
+    record = json.loads((parent / "study.json").read_text())
+    (chosen,) = [t for t in record["trials"] if t["number"] == record["selected"]]
     via_sweep = recommend(parent, "0", k=3).table
-    assert via_sweep.equals(recommend(selected, "0", k=3).table)
+    assert via_sweep.equals(recommend(parent / chosen["run_dir"], "0", k=3).table)
+
+
+def test_a_sweep_from_before_sweeps_were_studies_still_recommends(runs, tmp_path: Path):
+    parent = tmp_path / "old-sweep"
+    shutil.copytree(runs["mf"], parent / "trials" / "t0")
+    for name in ("config.yaml", "metrics.json"):
+        shutil.copy(runs["mf"] / name, parent / name)
+    record = {"trials": [{"index": 0, "path": "trials/t0"}], "selected": 0}
+    (parent / "sweep.json").write_text(json.dumps(record))
+    assert recommend(parent, "0", k=3).table.equals(recommend(runs["mf"], "0", k=3).table)
+    (parent / "sweep.json").write_text(json.dumps({**record, "selected": None}))
+    with pytest.raises(ConfigError, match="this sweep selected no trial"):
+        recommend(parent, "0")
 
 
 @pytest.mark.parametrize("kind", ["folds", "seeds"])
@@ -131,3 +144,45 @@ def test_a_repeated_run_asks_for_one_of_its_runs(runs, tmp_path: Path, kind):
     assert str(err.value) == (
         f"{parent}: this run keeps one model per {kind[:-1]}: pass one of its {kind}/ runs"
     )
+
+
+def _damaged(runs, tmp_path: Path, file: str, content: bytes) -> Path:
+    copy = tmp_path / "damaged"
+    shutil.copytree(runs["mf"], copy)
+    (copy / file).write_bytes(content)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "expected"),
+    [
+        ("model.keras", b"", "the saved model cannot be loaded"),
+        ("model.keras", b"PK\x03\x04 truncated", "the saved model cannot be loaded"),
+        ("metrics.json", b'{"test": {"rmse": 0.9', "unreadable metrics.json (JSONDecodeError)"),
+        ("recommender.json", b'{"class": "Nope"}', "recommender.json names no known model class"),
+    ],
+)
+def test_a_damaged_run_is_one_line(runs, tmp_path: Path, file: str, content: bytes, expected):
+    copy = _damaged(runs, tmp_path, file, content)
+    result = runner.invoke(app, ["recommend", str(copy), "--user", "100"])
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"{copy}: ") and expected in line
+
+
+def test_a_model_of_another_architecture_is_refused(runs, tmp_path: Path):
+    """A well-formed model.keras from another run (here: the tiny mf trained again with
+    dim 8) is not this run's model: its parameter count differs from summary.json."""
+    from .conftest import TINY
+
+    spec = tmp_path / "other.yaml"
+    spec.write_text(TINY)
+    result = runner.invoke(
+        app, ["train", str(spec), "-q", "--set", "model.dim=8", "--runs-dir", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    (other,) = (tmp_path / "o").iterdir()
+    copy = _damaged(runs, tmp_path, "model.keras", (other / "model.keras").read_bytes())
+    result = runner.invoke(app, ["recommend", str(copy), "--user", "100"])
+    assert result.exit_code == 2
+    assert "not this run's model" in result.output and "(see summary.json)" in result.output

@@ -295,3 +295,57 @@ def test_startup_imports_no_plotting_or_tracking(tmp_path: Path, args: list[str]
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert "HEAVY []" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_train_mlflow_option_logs_the_run(tmp_path: Path) -> None:
+    """``recexp train SPEC --mlflow DIR``: the run is in the local store with its epochs."""
+    pytest.importorskip("mlflow")
+    from typer.testing import CliRunner
+
+    from recexp.cli import app
+    from recexp.tracking_mlflow import resolve_uri
+
+    spec = Path(__file__).resolve().parents[1] / "configs" / "tiny" / "biases.yaml"
+    store = tmp_path / "mlruns"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(spec), "-q", "--runs-dir", str(tmp_path / "runs"), "--mlflow", str(store)],
+    )
+    assert result.exit_code == 0, result.output
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(resolve_uri(str(store))[0])
+    (experiment,) = [e for e in client.search_experiments() if e.name == "recexp"]
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED" and run.info.run_name == "tiny-biases"
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert run.data.metrics["test.rmse"] == pytest.approx(metrics["test"]["rmse"])
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "val_rmse")] == [1]
+
+
+def test_a_parent_run_logs_its_children_nested(tmp_path: Path) -> None:
+    """``--seeds`` under MLflow: one parent run, each seed a child run nested under it."""
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+    from typer.testing import CliRunner
+
+    from recexp.cli import app
+    from recexp.tracking_mlflow import resolve_uri
+
+    spec = Path(__file__).resolve().parents[1] / "configs" / "tiny" / "biases.yaml"
+    store = tmp_path / "mlruns"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(spec), "-q", "--seeds", "1,2", "--mlflow", str(store)]
+        + ["--runs-dir", str(tmp_path / "runs")],
+    )
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(resolve_uri(str(store))[0])
+    (experiment,) = [e for e in client.search_experiments() if e.name == "recexp"]
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1 and len(children) == 2
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
+    assert "test.rmse_std" in parents[0].data.metrics

@@ -1,7 +1,8 @@
 """The ``recexp`` command line: one short module per group of commands, each command
 parsing its arguments and calling one function of the package.
 
-    train.py      train, sweep
+    train.py      train
+    tune.py       tune, sweep
     recommend.py  recommend
     inspect.py    validate, summary, list
     compare.py    compare
@@ -15,6 +16,7 @@ from recexp.cli.app import app
 
 for _module in (
     "train",
+    "tune",
     "recommend",
     "inspect",
     "compare",

@@ -39,6 +39,21 @@ SetOption = Annotated[
 SpecArg = Annotated[Path, typer.Argument(help="YAML spec file.", show_default=False)]
 RunsDirOption = Annotated[Path, typer.Option("--runs-dir", help="Where run directories go.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+MlflowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mlflow",
+        help="Also log to MLflow at this tracking URI (a folder such as ./mlruns for a local "
+        "store, or http://HOST:PORT); same as --set tracking.mlflow.uri=URI.",
+        metavar="URI",
+    ),
+]
+
+
+def with_mlflow(overrides: list[str] | None, uri: str | None) -> list[str]:
+    """``--set`` overrides plus the one ``--mlflow URI`` stands for."""
+    extra = [f"tracking.mlflow={{uri: {uri!r}}}"] if uri else []
+    return [*(overrides or []), *extra]
 
 
 def fail(error: RecexpError) -> NoReturn:
@@ -48,15 +63,15 @@ def fail(error: RecexpError) -> NoReturn:
 
 
 @contextmanager
-def exit_on_interrupt() -> Iterator[None]:
-    """Ctrl-C ends a training command with "interrupted" and exit code 130 (SIGTERM: 143);
-    the run directories already say so in their status.json."""
+def exit_on_interrupt(note: str | None = None) -> Iterator[None]:
+    """Ctrl-C ends a training command with "interrupted" (and ``note``) and exit code 130
+    (SIGTERM: 143); the run directories already say so in their status.json."""
     from recexp.signals import exit_code
 
     try:
         yield
     except KeyboardInterrupt as error:
-        print("interrupted", file=sys.stderr)
+        print("interrupted" + (f" ({note})" if note else ""), file=sys.stderr)
         raise typer.Exit(exit_code(error)) from None
 
 

@@ -18,13 +18,19 @@ def validate(spec: SpecArg, set_: SetOption = None) -> None:
 
       recexp validate configs/neumf.yaml --set model.mlp_dim=64
     """
+    import sys
+
     import yaml
 
     from recexp.config import load_spec
+    from recexp.memory import dense_l2_warning
 
     with one_line_errors():
         config = load_spec(spec, set_)
     print(yaml.safe_dump(config.resolved(), sort_keys=False), end="")
+    warning = dense_l2_warning(config)
+    if warning:
+        print(f"{spec}: warning: {warning}", file=sys.stderr)
 
 
 @app.command()

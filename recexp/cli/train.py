@@ -1,4 +1,4 @@
-"""``recexp train`` and ``recexp sweep``."""
+"""``recexp train``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from recexp.cli.app import (
+    MlflowOption,
     QuietOption,
     RunsDirOption,
     SetOption,
@@ -15,6 +16,7 @@ from recexp.cli.app import (
     app,
     exit_on_interrupt,
     quiet_downloads,
+    with_mlflow,
 )
 from recexp.errors import one_line_errors
 
@@ -25,6 +27,7 @@ def train(
     set_: SetOption = None,
     runs_dir: RunsDirOption = Path("runs"),
     quiet: QuietOption = False,
+    mlflow: MlflowOption = None,
     seeds: Annotated[
         str | None,
         typer.Option(
@@ -44,48 +47,16 @@ def train(
       recexp train configs/mf.yaml --set model.dim=64 --set training.batch_size=1024
 
       recexp train configs/mf.yaml --seeds 42,1,2,3
+
+      recexp train configs/mf.yaml --mlflow ./mlruns   # also log the run to MLflow
     """
     from recexp.config import load_spec
     from recexp.parents import parse_seeds
 
     with one_line_errors(str(spec)), exit_on_interrupt():
         quiet_downloads(quiet)
-        config = load_spec(spec, set_)
+        config = load_spec(spec, with_mlflow(set_, mlflow))
         seed_list = None if seeds is None else parse_seeds(seeds)
         from recexp.parents import train as run
 
         run(config, runs_dir, quiet=quiet, seeds=seed_list)
-
-
-@app.command()
-def sweep(
-    spec: SpecArg,
-    grid: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--grid",
-            "-g",
-            help="A key and its values: dotted.key=v1,v2 or dotted.key=[v1, v2]; repeat for "
-            "a grid.",
-            metavar="KEY=VALUES",
-        ),
-    ] = None,
-    set_: SetOption = None,
-    runs_dir: RunsDirOption = Path("runs"),
-    quiet: QuietOption = False,
-) -> None:
-    """Train every combination of a grid of overrides; select the best on validation RMSE.
-
-    Writes one sweep directory: each trial a run in trials/, sweep.json with every trial's
-    overrides and scores, and the selected trial's metrics.json (so compare shows the
-    sweep as one row). Every combination is validated before the first one trains.
-
-    [bold]Example[/]
-
-      recexp sweep configs/mf.yaml --grid model.l2=0.03,0.05,0.1 --grid model.dim=[16, 32]
-    """
-    from recexp.sweep import parse_grid, run_sweep
-
-    with one_line_errors(str(spec)), exit_on_interrupt():
-        quiet_downloads(quiet)
-        run_sweep(spec, parse_grid(grid or []), set_, runs_dir, quiet=quiet)

@@ -27,6 +27,13 @@ from recexp.schema import Options
 MODELS: Registry[Callable[..., Any]] = Registry("model family")
 
 
+#: the description of every family's ``embedding_l2`` option
+EMBEDDING_L2_HELP = (
+    "per-rating L2 on the looked-up id vectors: l2 * sum of their squares / batch "
+    "(keeps updates sparse; embedding.l2 is the whole-table penalty)"
+)
+
+
 class ModelOptions(Options):
     """Options every family shares; each registry entry subclasses this with its own."""
 

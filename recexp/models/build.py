@@ -37,15 +37,21 @@ def build_context(config: ExperimentConfig, data: Dataset) -> BuildContext:
 
 
 def build_recommender(config: ExperimentConfig, data: Dataset) -> Recommender:
-    """The spec's model, ready to fit (Keras models compiled; imports Keras for those)."""
+    """The spec's model, ready to fit (Keras models compiled; imports Keras for those),
+    built in the scope of the spec's ``training.distribute`` strategy."""
     from recexp.training.tf_start import import_tensorflow
 
     import_tensorflow()
     import keras
 
-    keras.utils.set_random_seed(config.seed)
+    from recexp.training.distribute import strategy_scope
+
     ctx = build_context(config, data)
-    return make_recommender(config.model, ctx, config.training, config.optimizer, len(data.train))
+    with strategy_scope(config.training.distribute):  # variables made here are distributed
+        keras.utils.set_random_seed(config.seed)
+        return make_recommender(
+            config.model, ctx, config.training, config.optimizer, len(data.train)
+        )
 
 
 def make_recommender(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveInt
 
-from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.models.base import EMBEDDING_L2_HELP, MODELS, BuildContext, ModelOptions, id_inputs
 
 
 class GMFOptions(ModelOptions):
@@ -18,6 +18,7 @@ class GMFOptions(ModelOptions):
 
     family: Literal["gmf"] = "gmf"
     dim: PositiveInt = Field(16, description="embedding size (predictive factors)")
+    embedding_l2: NonNegativeFloat = Field(0.0, description=EMBEDDING_L2_HELP)
     output_bias: Literal["mean"] | float = Field(
         "mean", description="initial bias of the output Dense: the training mean or a number"
     )
@@ -36,9 +37,12 @@ def build_gmf(options: GMFOptions, ctx: BuildContext) -> Any:
     import keras
     from keras import layers
 
+    from recexp.models.layers import rating_l2
+
     user_in, item_in = id_inputs()
-    user_vec = layers.Flatten()(ctx.embedding("user", "user_embedding", options.dim)(user_in))
-    item_vec = layers.Flatten()(ctx.embedding("item", "item_embedding", options.dim)(item_in))
+    l2 = options.embedding_l2
+    user_vec = rating_l2(ctx.embedding("user", "user_embedding", options.dim)(user_in), l2)
+    item_vec = rating_l2(ctx.embedding("item", "item_embedding", options.dim)(item_in), l2)
     product = layers.Multiply(name="gmf_product")([user_vec, item_vec])
     out = layers.Dense(
         1,

@@ -169,3 +169,19 @@ class MaskedMean(keras.layers.Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         vectors_shape = input_shape[0]
         return (vectors_shape[0], vectors_shape[2])
+
+
+def rating_l2(vectors: Any, l2: float, name: str | None = None) -> Any:
+    """``vectors`` flattened to ``(batch, dim)``, with the per-rating L2 penalty on them.
+
+    The penalty is ``l2 * sum(vectors**2) / batch`` (Keras' ``ActivityRegularization``,
+    which divides by the batch size): the looked-up rows of the batch are regularised once
+    per rating, as Surprise's SVD does, not the whole table as ``embeddings_regularizer``.
+    Its gradient reaches only the looked-up rows, so an embedding table's gradient stays
+    ``tf.IndexedSlices`` and the lazy optimizers update only the batch's rows.
+    ``l2 == 0`` adds nothing (no layer).
+    """
+    flat = keras.layers.Flatten(name=None if name is None else f"{name}_flat")(vectors)
+    if not l2:
+        return flat
+    return keras.layers.ActivityRegularization(l2=l2, name=name)(flat)

@@ -35,13 +35,12 @@ def build_mf(options: MFOptions, ctx: BuildContext) -> Any:
     import keras
     from keras import layers
 
-    from recexp.models.layers import AddConstant, ScaledSigmoid
+    from recexp.models.layers import AddConstant, ScaledSigmoid, rating_l2
 
     user_in, item_in = id_inputs()
 
     def lookup(layer: Any, ids: Any, l2: float) -> Any:
-        vec = layers.Flatten()(layer(ids))
-        return layers.ActivityRegularization(l2=l2)(vec) if l2 else vec
+        return rating_l2(layer(ids), l2)
 
     user_vec = lookup(ctx.embedding("user", "user_embedding", options.dim), user_in, options.l2)
     item_vec = lookup(ctx.embedding("item", "item_embedding", options.dim), item_in, options.l2)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveInt, field_validator
 
-from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.models.base import EMBEDDING_L2_HELP, MODELS, BuildContext, ModelOptions, id_inputs
 from recexp.models.gmf import initial_bias
 from recexp.schema import Activation, Options
 
@@ -59,6 +59,7 @@ class MLPOptions(ModelOptions):
     l2: NonNegativeFloat = Field(
         0.0, description="default L2 penalty on hidden kernels, and the output kernel's"
     )
+    embedding_l2: NonNegativeFloat = Field(0.0, description=EMBEDDING_L2_HELP)
     output_activation: Literal["linear", "relu"] = Field(
         "linear", description="activation of the Dense(1) output"
     )
@@ -83,9 +84,12 @@ def build_mlp(options: MLPOptions, ctx: BuildContext) -> Any:
     def l2(value: float) -> Any:
         return keras.regularizers.L2(value) if value else None
 
+    from recexp.models.layers import rating_l2
+
     user_in, item_in = id_inputs()
-    user_vec = layers.Flatten()(ctx.embedding("user", "user_embedding", options.dim)(user_in))
-    item_vec = layers.Flatten()(ctx.embedding("item", "item_embedding", options.dim)(item_in))
+    emb_l2 = options.embedding_l2
+    user_vec = rating_l2(ctx.embedding("user", "user_embedding", options.dim)(user_in), emb_l2)
+    item_vec = rating_l2(ctx.embedding("item", "item_embedding", options.dim)(item_in), emb_l2)
     x = layers.Concatenate(name="concat")([user_vec, item_vec])
     for i, spec in enumerate(options.layers):
         x = layers.Dense(

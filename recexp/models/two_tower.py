@@ -22,9 +22,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveInt
 
-from recexp.models.base import MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.models.base import EMBEDDING_L2_HELP, MODELS, BuildContext, ModelOptions, id_inputs
 from recexp.models.gmf import initial_bias
 from recexp.schema import Activation
 
@@ -41,6 +41,9 @@ class TwoTowerOptions(ModelOptions):
         [32], min_length=1, description="Dense units per tower; relu but the last (linear)"
     )
     activation: Activation = Field("relu", description="activation of all but the last Dense")
+    embedding_l2: NonNegativeFloat = Field(
+        0.0, description=EMBEDDING_L2_HELP + "; also on each side feature's pooled vector"
+    )
     use_features: bool = Field(True, description="embed the side features when the data has them")
     output_bias: Literal["mean"] | float | None = Field(
         None, description="add a trainable scalar starting at the training mean or a number"
@@ -57,11 +60,12 @@ def _tower(
     import keras
     from keras import layers
 
-    from recexp.models.layers import FeatureLookup, MaskedMean
+    from recexp.models.layers import FeatureLookup, MaskedMean, rating_l2
 
     n = ctx.n_users if side == "user" else ctx.n_items
+    l2 = options.embedding_l2
     ids = keras.Input(shape=(1,), dtype="int32", name=f"{side}_code")
-    parts = [layers.Flatten()(ctx.embedding(side, f"{side}_embedding", options.dim)(ids))]
+    parts = [rating_l2(ctx.embedding(side, f"{side}_embedding", options.dim)(ids), l2)]
     features = ctx.features.get(side, {}) if options.use_features else {}
     for feature, values in features.items():
         table = np.asarray(values, dtype="int32")
@@ -76,7 +80,8 @@ def _tower(
         vectors = layers.Embedding(
             vocab, options.feature_dim or options.dim, name=f"{side}_{feature}_embedding"
         )(lookup)
-        parts.append(MaskedMean(name=f"{side}_{feature}_mean")([vectors, lookup]))
+        pooled = MaskedMean(name=f"{side}_{feature}_mean")([vectors, lookup])
+        parts.append(rating_l2(pooled, l2))
     x = parts[0] if len(parts) == 1 else layers.Concatenate(name=f"{side}_concat")(parts)
     for i, units in enumerate(options.layer_sizes):
         last = i == len(options.layer_sizes) - 1

@@ -8,10 +8,22 @@ indices inside the graph and runs the steps of an epoch in ``tf.function`` calls
 and metrics as ``fit``), each about a quarter of a second long so that a signal is
 answered promptly. Validation predicts in large batches in graph mode. Callbacks
 (history, early stopping, display) are called at epoch boundaries as ``fit`` calls them.
+
+Under a ``tf.distribute`` strategy (the model built in its scope) each step is
+``strategy.run`` of ``train_step`` on every replica: replica ``r`` of ``R`` takes rows
+``[r n / R, (r + 1) n / R)`` of the step's global batch of ``n`` (gathered on the host CPU),
+Keras scales each replica's loss by ``1 / R`` and the optimizer sums the gradients across
+replicas (``IndexedSlices`` stay sparse). On a multi-worker cluster every worker holds all
+the data and the same shuffled order (same seed), and each graph call is one step:
+TensorFlow's collective all-gather of sparse gradients fixes its shape the first time
+it runs inside a while loop, so a later step whose replicas hold a different number of
+rows fails ("Shape mismatch in the collective instance"); one step per call costs a
+Python round trip per step, as ``model.fit`` without ``steps_per_execution``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Any
@@ -28,7 +40,8 @@ class CompiledEpochs:
     One call runs a chunk of steps; the chunk is sized from the previous call's time to
     about ``call_seconds``, so Ctrl-C and SIGTERM (answered by Python between calls) take
     effect within about a second however long an epoch is. Chunking leaves the steps, their
-    order and so the numbers unchanged.
+    order and so the numbers unchanged. ``max_steps`` bounds an epoch to its first
+    ``max_steps`` batches of a fresh shuffle (``training.steps_per_epoch``).
     """
 
     def __init__(
@@ -40,24 +53,34 @@ class CompiledEpochs:
         shuffle: bool = True,
         seed: int = 0,
         call_seconds: float = 0.25,
+        strategy: Any = None,
+        one_step_calls: bool = False,
+        max_steps: int | None = None,
     ) -> None:
         self.model = model
+        self.strategy = strategy
+        self.replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+        self.one_step_calls = one_step_calls
         self.n = len(y)
         self.batch_size = min(batch_size, self.n)
         self.steps = math.ceil(self.n / self.batch_size)
+        if max_steps:
+            self.steps = min(self.steps, max_steps)
+        self.ratings_per_epoch = min(self.n, self.steps * self.batch_size)
         self.x = {k: tf.constant(v) for k, v in x.items()}
         self.y = tf.constant(y.reshape(-1, 1).astype(np.float32))
         self.shuffle = shuffle
         self.seed = seed
         self.call_seconds = call_seconds
-        self.chunk = max(1, min(self.steps, 65_536 // self.batch_size))
+        self.chunk = 1 if one_step_calls else max(1, min(self.steps, 65_536 // self.batch_size))
         self.calls = 0
         self.epochs_run = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.order = tf.Variable(tf.range(self.n), trainable=False)
         first = {k: v[: self.batch_size] for k, v in x.items()}
-        model._symbolic_build(data_batch=(first, y[: self.batch_size].reshape(-1, 1)))
-        if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            model._symbolic_build(data_batch=(first, y[: self.batch_size].reshape(-1, 1)))
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
         self._new_order = tf.function(self._shuffle_rows)
         self._run_steps = tf.function(self._steps_between, reduce_retracing=True)
 
@@ -75,19 +98,33 @@ class CompiledEpochs:
         order = tf.identity(self.order)
         for step in tf.range(first, last):
             idx = order[step * bs : tf.minimum((step + 1) * bs, n)]
-            batch = {k: tf.gather(v, idx) for k, v in self.x.items()}
-            self.model.train_step((batch, tf.gather(self.y, idx)))
+            if self.strategy is None:
+                self.model.train_step(self._batch(idx))
+            else:
+                self.strategy.run(self._replica_step, args=(idx,))
         return tf.constant(0)
+
+    def _batch(self, idx: Any) -> Any:
+        return {k: tf.gather(v, idx) for k, v in self.x.items()}, tf.gather(self.y, idx)
+
+    def _replica_step(self, idx: Any) -> None:
+        """One replica's share of the global batch ``idx`` (runs under ``strategy.run``)."""
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        size = tf.shape(idx)[0]
+        share = idx[size * replica // self.replicas : size * (replica + 1) // self.replicas]
+        with tf.device("/device:CPU:0"):
+            batch = self._batch(share)
+        self.model.train_step(batch)
 
     def run_epoch(self) -> dict[str, float]:
         """One pass over the data; returns the epoch's training logs (loss and metrics)."""
         self.model.reset_metrics()
-        self._new_order()
+        first_call(self.calls, self._new_order)
         step = 0
         while step < self.steps:
             last = min(step + self.chunk, self.steps)
             start = time.perf_counter()
-            self._run_steps(tf.constant(step), tf.constant(last))
+            first_call(self.calls, self._run_steps, tf.constant(step), tf.constant(last))
             self._resize(last - step, time.perf_counter() - start)
             step = last
         return {k: float(v) for k, v in self.model.get_metrics_result().items()}
@@ -95,10 +132,24 @@ class CompiledEpochs:
     def _resize(self, steps: int, seconds: float) -> None:
         """The next chunk: as many steps as fit in ``call_seconds`` at this call's pace."""
         self.calls += 1
-        if self.calls == 1 or seconds <= 0:  # the first call pays for tracing
+        if self.one_step_calls or self.calls == 1 or seconds <= 0:  # the first call traces
             return
         wanted = steps * self.call_seconds / seconds
         self.chunk = int(max(1, min(self.steps, round(wanted))))
+
+
+def first_call(calls: int, function: Any, *args: Any) -> Any:
+    """Call a ``tf.function``; its first call traces it, with Ctrl-C and SIGTERM held back
+    until the trace is done (a signal inside Keras' tracing leaves the model half built)."""
+    if calls:
+        return function(*args)
+    from recexp.signals import deferred_signals
+
+    with deferred_signals() as arrived:
+        result = function(*args)
+    if arrived:
+        raise arrived[0]
+    return result
 
 
 class GraphPredictor:
@@ -109,6 +160,7 @@ class GraphPredictor:
         self.model = model
         self.batch_size = batch_size
         self._call: Any = None
+        self.calls = 0
 
     def __call__(self, x: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(x.values())))
@@ -119,5 +171,6 @@ class GraphPredictor:
         out = []
         for start in range(0, n, self.batch_size):
             chunk = {k: v[start : start + self.batch_size] for k, v in x.items()}
-            out.append(np.asarray(self._call(chunk)).reshape(-1))
+            out.append(np.asarray(first_call(self.calls, self._call, chunk)).reshape(-1))
+            self.calls += 1
         return np.concatenate(out) if out else np.empty(0, np.float32)

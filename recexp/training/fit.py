@@ -95,6 +95,7 @@ def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener])
                 validation_data=validation,
                 validation_batch_size=t.eval_batch_size,
                 shuffle=t.shuffle,
+                steps_per_epoch=t.steps_per_epoch,
                 callbacks=[log, stopper],
                 verbose=0,
             )
@@ -114,7 +115,8 @@ def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener])
     result.history = log.rows
     result.best_epoch, result.best_value = stopper.best_epoch, stopper.best_value
     result.stopped_early = stopper.stopped_early
-    result.ratings_per_second = log.ratings_per_second(len(y))
+    per_epoch = len(y) if t.steps_per_epoch is None else min(len(y), t.steps_per_epoch * batch_size)
+    result.ratings_per_second = log.ratings_per_second(per_epoch)
     return result
 
 
@@ -130,7 +132,18 @@ def _fit_compiled(
     from recexp.training.engine import CompiledEpochs, GraphPredictor
 
     t = data.options
-    engine = CompiledEpochs(model, x, data.rating, batch_size, t.shuffle, data.seed)
+    strategy = getattr(model, "_distribute_strategy", None)  # set by Keras in a scope
+    engine = CompiledEpochs(
+        model,
+        x,
+        data.rating,
+        batch_size,
+        t.shuffle,
+        data.seed,
+        strategy=strategy,
+        one_step_calls=t.distribute.strategy == "multi_worker",
+        max_steps=t.steps_per_epoch,
+    )
     predict = GraphPredictor(model, t.eval_batch_size)
     for callback in callbacks:
         callback.set_model(model)

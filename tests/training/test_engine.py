@@ -67,6 +67,23 @@ def test_learning_rate_scaling_and_warmup(tiny_spec, tmp_path):
     assert lr == pytest.approx([0.6 * peak, peak, peak], rel=1e-5)
 
 
+def test_steps_per_epoch_bounds_each_epoch(tiny_spec, tmp_path):
+    """320 training ratings, batch 64 = 5 steps; steps_per_epoch 2 runs 2 per epoch."""
+    config = load_spec(
+        tiny_spec,
+        ["training.steps_per_epoch=2", "training.max_epochs=3", "training.early_stopping=null"],
+    )
+    from recexp.data import prepare
+    from recexp.experiment import train_data
+    from recexp.models.build import build_recommender
+
+    data = prepare(config.dataset, config.seed)
+    model = build_recommender(config, data)
+    result = model.fit(train_data(config, data), [])
+    assert int(model.model.optimizer.iterations.numpy()) == 6
+    assert len(result.history) == 3 and result.ratings_per_second > 0
+
+
 def test_an_epoch_in_bounded_graph_calls_gives_the_same_weights():
     """Ctrl-C is answered between graph calls; cutting an epoch into many calls (a call
     budget far below one step) changes nothing: same steps, same order, same weights."""

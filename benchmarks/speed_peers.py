@@ -1,0 +1,182 @@
+"""Surprise (SVD, SVD++) as a peer of recexp's MF on the same split, and recexp's test curve.
+
+Surprise fits on the training part of recexp's own split (the int codes as raw ids, so both
+see the same pairs) and predicts the same test rows; ids without a training rating get
+Surprise's own fallback (the biases it knows). Its per-epoch ratings/s is
+``n_epochs * n_train / fit seconds``; it has no per-epoch curve, so its *best* test RMSE
+is the one its tuned settings (below, chosen on recexp's validation part) reach at the
+end of the fit.
+
+recexp's curve: the spec trains through ``Recommender.fit`` with a history.csv writer and
+a listener that scores the test part after every epoch (its time is not in the epoch's
+``seconds``), so history.csv holds ``test_rmse`` per epoch; time to reach a target is the
+sum of the epoch ``seconds`` (training plus validation) up to the first epoch at or below it.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Surprise's settings per case, tuned on recexp's validation part (benchmarks/results/speed.md
+#: says how); ``epochs_cap`` bounds SVD++ where a full fit takes too long on this machine.
+SURPRISE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "ml100k": {
+        "SVD": {"n_factors": 100, "n_epochs": 30, "lr_all": 0.01, "reg_all": 0.1},
+        "SVDpp": {"n_factors": 20, "n_epochs": 20, "lr_all": 0.007, "reg_all": 0.05},
+    },
+    "jester-shape": {
+        "SVD": {"n_factors": 100, "n_epochs": 20, "lr_all": 0.005, "reg_all": 0.05},
+        "SVDpp": {"n_factors": 20, "n_epochs": 1, "lr_all": 0.007, "reg_all": 0.05},
+    },
+}
+
+
+def surprise_trainset(data: Any) -> Any:
+    import pandas as pd
+    from surprise import Dataset, Reader
+
+    t = data.train
+    frame = pd.DataFrame({"u": t.user, "i": t.item, "r": t.rating})
+    low, high = float(data.scale.min), float(data.scale.max)
+    return Dataset.load_from_df(frame, Reader(rating_scale=(low, high))).build_full_trainset()
+
+
+def _inner(mapping: dict[Any, int], codes: np.ndarray) -> np.ndarray:
+    lookup = np.full(int(codes.max(initial=0)) + 2, -1, np.int64)
+    for raw, inner in mapping.items():
+        if raw < len(lookup):
+            lookup[raw] = inner
+    return np.where(codes >= 0, lookup[np.clip(codes, 0, len(lookup) - 1)], -1)
+
+
+def surprise_predict(algo: Any, trainset: Any, user: np.ndarray, item: np.ndarray) -> np.ndarray:
+    """Surprise's estimate, vectorised: mu + b_u + b_i + q_i . (p_u [+ |I_u|^-1/2 sum y_j]),
+    the parts of an unknown user or item left out, clipped to the rating scale."""
+    u = _inner(trainset._raw2inner_id_users, user)
+    i = _inner(trainset._raw2inner_id_items, item)
+    pu = np.asarray(algo.pu, np.float64)
+    if hasattr(algo, "yj"):  # SVD++: the implicit part of each user's vector
+        yj = np.asarray(algo.yj, np.float64)
+        for inner, rated in trainset.ur.items():
+            js = [j for j, _ in rated]
+            pu[inner] += yj[js].sum(axis=0) / np.sqrt(len(js))
+    qi, bu, bi = np.asarray(algo.qi), np.asarray(algo.bu), np.asarray(algo.bi)
+    ku, ki = u >= 0, i >= 0
+    est = np.full(len(u), trainset.global_mean)
+    est[ku] += bu[u[ku]]
+    est[ki] += bi[i[ki]]
+    both = ku & ki
+    est[both] += np.einsum("nd,nd->n", pu[u[both]], qi[i[both]])
+    low, high = trainset.rating_scale
+    return np.clip(est, low, high)
+
+
+def run_surprise(
+    kind: str, settings: dict[str, Any], data: Any, trainset: Any, part: str = "test"
+) -> dict[str, Any]:
+    """Fit Surprise's ``kind`` (SVD or SVDpp) with ``settings``; score ``part``."""
+    import surprise
+
+    algo = getattr(surprise, kind)(random_state=42, **settings)
+    start = time.perf_counter()
+    algo.fit(trainset)
+    seconds = time.perf_counter() - start
+    target = getattr(data, part)
+    pred = surprise_predict(algo, trainset, target.user, target.item)
+    return {
+        "algo": kind,
+        "settings": settings,
+        "fit_seconds": seconds,
+        "epochs": settings["n_epochs"],
+        "ratings_per_second": settings["n_epochs"] * len(data.train) / seconds,
+        f"{part}_rmse": float(np.sqrt(np.mean((pred - target.rating) ** 2))),
+    }
+
+
+class TestScore:
+    """An epoch listener adding ``test_rmse`` to each row (before history.csv writes it)."""
+
+    def __init__(self, model: Any, data: Any) -> None:
+        from recexp.evaluation import fallback_for
+
+        self.model, self.data = model, data
+        self.fallback = fallback_for(data)
+        self.seconds = 0.0
+
+    def on_epoch(self, row: dict[str, Any]) -> None:
+        from recexp.evaluation import predict_part, rmse
+
+        start = time.perf_counter()
+        pred = predict_part(self.model.predict, self.data, self.data.test, self.fallback)
+        row["test_rmse"] = rmse(self.data.test.rating, pred)
+        self.seconds += time.perf_counter() - start
+
+
+def recexp_curve(config: Any, data: Any) -> dict[str, Any]:
+    """Train ``config`` on ``data`` with a per-epoch test score; the curve from history.csv."""
+    from recexp.experiment import check_training_data, train_data
+    from recexp.models.build import build_recommender
+    from recexp.runs import HistoryCsv
+
+    check_training_data(config, data)
+    model = build_recommender(config, data)
+    score = TestScore(model, data)
+    history = Path(tempfile.mkdtemp(prefix="recexp-curve-")) / "history.csv"
+    result = model.fit(train_data(config, data), [score, HistoryCsv(history)])
+    with history.open() as f:
+        rows = list(csv.DictReader(f))
+    curve = [
+        {
+            "epoch": int(r["epoch"]),
+            "seconds": float(r["seconds"]),
+            "test_rmse": float(r["test_rmse"]),
+        }
+        for r in rows
+    ]
+    return {
+        "curve": curve,
+        "ratings_per_second": result.ratings_per_second,
+        "train_seconds": result.train_seconds - score.seconds,
+        "epochs": len(curve),
+        "best_test_rmse": min(c["test_rmse"] for c in curve),
+        "history_csv": str(history),
+    }
+
+
+def time_to(curve: list[dict[str, Any]], target: float) -> tuple[float | None, int | None]:
+    """Training seconds (epoch ``seconds`` summed) until test RMSE <= ``target``; the epoch."""
+    total = 0.0
+    for row in curve:
+        total += row["seconds"]
+        if row["test_rmse"] <= target:
+            return total, row["epoch"]
+    return None, None
+
+
+def peer_case(
+    name: str, key: str, config: Any, data: Any, algos: tuple[str, ...] = ("SVD", "SVDpp")
+) -> dict[str, Any]:
+    """recexp's curve and Surprise's fits on one split; time to each peer's best test RMSE."""
+    ours = recexp_curve(config, data)
+    print(f"[{name}] recexp: {ours['ratings_per_second']:,.0f} ratings/s", flush=True)
+    trainset = surprise_trainset(data)
+    peers = []
+    for algo in algos:
+        peer = run_surprise(algo, SURPRISE_SETTINGS[key][algo], data, trainset)
+        seconds, epoch = time_to(ours["curve"], peer["test_rmse"])
+        peer.update(recexp_seconds_to_best=seconds, recexp_epoch_to_best=epoch)
+        print(f"[{name}] {algo}: {peer}", flush=True)
+        peers.append(peer)
+    return {
+        "case": name,
+        "spec": config.name,
+        "n_train": len(data.train),
+        "recexp": ours,
+        "peers": peers,
+    }

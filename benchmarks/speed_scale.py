@@ -1,0 +1,98 @@
+"""Scale cases: mf and neumf at MovieLens 25M's shape beside MovieLens 1M's, one process each.
+
+    python -m benchmarks.speed_scale SPEC [--set KEY=VALUE ...]   # prints one JSON line
+
+Each case runs in its own process so that its peak RSS is its own. Ratings/s is recexp's
+steady-state figure (the median epoch after the first, which pays for tracing); with
+``training.steps_per_epoch`` an epoch is that many batches of a fresh shuffle, so the
+figure is per rating trained, not per pass over the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "configs" / "speed"
+#: MovieLens 1M's shape, as overrides of the 25M-shape specs
+ML1M_SHAPE = ["dataset.n_users=6040", "dataset.n_items=3706", "dataset.n_ratings=1000209"]
+
+
+def run_case(spec: Path, overrides: list[str]) -> dict[str, Any]:
+    from recexp.config import load_spec
+    from recexp.experiment import run_experiment
+
+    config = load_spec(spec, overrides)
+    start = time.perf_counter()
+    run = run_experiment(config, tempfile.mkdtemp(prefix="recexp-scale-"), quiet=True)
+    m = json.loads((run.path / "metrics.json").read_text())
+    return {
+        "spec": spec.name,
+        "overrides": overrides,
+        "users": config.dataset.n_users,  # type: ignore[union-attr]
+        "items": config.dataset.n_items,  # type: ignore[union-attr]
+        "ratings": config.dataset.n_ratings,  # type: ignore[union-attr]
+        "ratings_per_second": m["ratings_per_second"],
+        "peak_rss_mb": m["peak_rss_mb"],
+        "load_encode_seconds": m["data_seconds"],
+        "train_seconds": m["train_seconds"],
+        "epochs": m["epochs_run"],
+        "test_rmse": m["test"]["rmse"],
+        "wall_seconds": time.perf_counter() - start,
+    }
+
+
+def in_subprocess(spec: str, overrides: list[str]) -> dict[str, Any]:
+    """:func:`run_case` in a fresh ``nice``d process; its JSON line back."""
+    cmd = [sys.executable, "-m", "benchmarks.speed_scale", str(SPECS / spec)]
+    for item in overrides:
+        cmd += ["--set", item]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def scale_cases(steps_per_epoch: int | None, quick: bool = False) -> list[dict[str, Any]]:
+    """mf and neumf, each at the 1M shape and the 25M shape (bounded epochs if asked)."""
+    bound = [] if steps_per_epoch is None else [f"training.steps_per_epoch={steps_per_epoch}"]
+    big = (
+        ["dataset.n_users=40000", "dataset.n_items=15000", "dataset.n_ratings=3000000"]
+        if quick
+        else []
+    )
+    cases = []
+    for family in ("mf", "neumf"):
+        spec = f"{family}_ml25m_shape.yaml"
+        small = in_subprocess(spec, ML1M_SHAPE)
+        print(f"[scale {family} 1M shape] {small}", flush=True)
+        large = in_subprocess(spec, big + bound)
+        print(f"[scale {family} 25M shape] {large}", flush=True)
+        ratio = large["ratings_per_second"] / small["ratings_per_second"]
+        cases.append(
+            {
+                "family": family,
+                "ml1m_shape": small,
+                "ml25m_shape": large,
+                "ratio": ratio,
+                "steps_per_epoch": steps_per_epoch,
+            }
+        )
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    args = parser.parse_args()
+    print(json.dumps(run_case(args.spec, args.overrides)))
+
+
+if __name__ == "__main__":
+    main()
