@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,10 +18,12 @@ import numpy as np
 
 from recexp.models.base import BuildContext, ModelOptions
 from recexp.models.protocol import Recommender
-from recexp.runs import MODEL_OPTIONS
+from recexp.runs import MODEL_OPTIONS, MODEL_WEIGHTS, RATING_VECTORS
+from recexp.training.events import EpochListener, FitResult, TrainData
 
 if TYPE_CHECKING:
     from recexp.config import TrainingOptions
+    from recexp.data.rating_vectors import RatingVectors
     from recexp.training.optimizers import OptimizerOptions
 
 
@@ -28,6 +31,7 @@ class AccuracyRecommender(Recommender):
     """Options, sizes and the rating range (training units) of an own-loop family."""
 
     options_class: ClassVar[type[ModelOptions]] = ModelOptions
+    vectors: RatingVectors | None = None  # the families that read rating vectors
 
     def __init__(
         self,
@@ -52,6 +56,36 @@ class AccuracyRecommender(Recommender):
         """Validation predictions clipped to the rating scale, as the evaluator clips."""
         return np.clip(prediction, *self.rating_range)
 
+    def weights(self) -> list[np.ndarray]:
+        """A copy of the model's weights (what the epoch loop keeps for the best epoch)."""
+        return [np.array(w) for w in self.model.get_weights()]  # type: ignore[attr-defined]
+
+    def validation_predictions(self, data: TrainData) -> np.ndarray:
+        return self.clip(self.predict(data.val_user, data.val_item))
+
+    def run_epochs(
+        self, listeners: Sequence[EpochListener], data: TrainData, epoch: Callable[[int], Any]
+    ) -> FitResult:
+        """``training.max_epochs`` of ``epoch`` with early stopping on validation RMSE."""
+        from recexp.models._accuracy_fit import EpochLoop
+
+        model = self.model  # type: ignore[attr-defined]
+        return EpochLoop(listeners, data).run(
+            data.options.max_epochs,
+            epoch,
+            lambda: self.validation_predictions(data),
+            self.weights,
+            model.set_weights,
+        )
+
+    def load_saved_weights(self, directory: Path, vectors: bool = False) -> None:
+        """The weights (and the rating vectors) :meth:`save_files` wrote."""
+        from recexp.data.rating_vectors import RatingVectors
+
+        self.model.load_weights(Path(directory) / MODEL_WEIGHTS)  # type: ignore[attr-defined]
+        if vectors:
+            self.vectors = RatingVectors.load(Path(directory) / RATING_VECTORS)
+
     def write_options(self, directory: Path, **extra: Any) -> None:
         meta = {
             "options": self.options.model_dump(mode="json"),
@@ -61,9 +95,9 @@ class AccuracyRecommender(Recommender):
             "optimizer_label": self.optimizer_label,
             **extra,
         }
-        tmp = directory / f".{MODEL_OPTIONS}.tmp"
-        tmp.write_text(json.dumps(meta, indent=2))
-        os.replace(tmp, directory / MODEL_OPTIONS)
+        save_atomically(
+            directory, MODEL_OPTIONS, lambda tmp: tmp.write_text(json.dumps(meta, indent=2))
+        )
 
     @classmethod
     def from_saved(cls, directory: Path) -> tuple[Any, dict[str, Any]]:

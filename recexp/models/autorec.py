@@ -102,7 +102,6 @@ class AutoRecRecommender(AccuracyRecommender):
         return (item, user) if self.options.kind == "item" else (user, item)
 
     def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
-        from recexp.models._accuracy_fit import EpochLoop
         from recexp.training.optimizers import make_optimizer
 
         self.vectors = RatingVectors.build(
@@ -117,16 +116,7 @@ class AutoRecRecommender(AccuracyRecommender):
             loss, sq, absolute, observed = (float(v) for v in run_epoch())
             return epoch_logs(loss, sq, absolute, observed, current_lr(optimizer))
 
-        def validate() -> np.ndarray:
-            return self.clip(self.predict(data.val_user, data.val_item))
-
-        return EpochLoop(listeners, data).run(
-            data.options.max_epochs,
-            epoch,
-            validate,
-            lambda: [np.array(w) for w in self.model.get_weights()],
-            self.model.set_weights,
-        )
+        return self.run_epochs(listeners, data, epoch)
 
     def _epoch_function(self, optimizer: Any, seed: int) -> Any:
         """One shuffled pass over the observed rows, in one graph call: (loss, sq, abs, n)."""
@@ -199,8 +189,7 @@ class AutoRecRecommender(AccuracyRecommender):
     @classmethod
     def load_files(cls, directory: Path) -> Recommender:
         self, _ = cls.from_saved(directory)
-        self.model.load_weights(Path(directory) / MODEL_WEIGHTS)
-        self.vectors = RatingVectors.load(Path(directory) / RATING_VECTORS)
+        self.load_saved_weights(directory, vectors=True)
         return self
 
     def summary(self) -> ModelSummary:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from recexp.models._accuracy_common import save_atomically
 from recexp.models.base import MODELS, BuildContext, ModelOptions
 from recexp.models.ensemble import EnsembleOptions, Relay, blend_weights, timed
 from recexp.models.protocol import EvalPairs, ModelSummary, Recommender
@@ -135,9 +135,9 @@ class EnsembleRecommender(Recommender):
             "members": len(self.members),
             "optimizer_label": self.optimizer_label,
         }
-        tmp = directory / f".{MODEL_OPTIONS}.tmp"
-        tmp.write_text(json.dumps(meta, indent=2))
-        os.replace(tmp, directory / MODEL_OPTIONS)
+        save_atomically(
+            directory, MODEL_OPTIONS, lambda tmp: tmp.write_text(json.dumps(meta, indent=2))
+        )
 
     @classmethod
     def load_files(cls, directory: Path) -> Recommender:

@@ -124,10 +124,9 @@ class GLocalKRecommender(AccuracyRecommender):
 
         def validate() -> np.ndarray:
             self._matrix = None
-            return self.clip(self.predict(data.val_user, data.val_item))
+            return self.validation_predictions(data)
 
         loop = EpochLoop(listeners, data)
-        get_state = lambda: [np.array(w) for w in model.get_weights()]  # noqa: E731
         step = self._step_maker(data)
         for stage, epochs, iters in (
             ("pre", o.pre_epochs, o.iter_p),
@@ -138,7 +137,7 @@ class GLocalKRecommender(AccuracyRecommender):
             if stage == "fine":
                 variables = variables + model.global_kernel.trainable_weights
             run = step(objective(stage), variables, iters, float(mask_np.sum()))
-            loop.run(epochs, run, validate, get_state, self._set_weights, select=stage == "fine")
+            loop.run(epochs, run, validate, self.weights, self._set_weights, select=stage == "fine")
             if loop.halted:
                 break
         self._matrix = None
@@ -177,8 +176,7 @@ class GLocalKRecommender(AccuracyRecommender):
     def load_files(cls, directory: Path) -> Recommender:
         self, meta = cls.from_saved(directory)
         self.stage = meta["stage"]
-        self.model.load_weights(Path(directory) / MODEL_WEIGHTS)
-        self.vectors = RatingVectors.load(Path(directory) / RATING_VECTORS)
+        self.load_saved_weights(directory, vectors=True)
         return self
 
     def summary(self) -> ModelSummary:

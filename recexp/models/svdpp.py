@@ -85,7 +85,7 @@ class SVDppRecommender(AccuracyRecommender):
     def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
         import keras
 
-        from recexp.models._accuracy_fit import EpochLoop, epoch_logs
+        from recexp.models._accuracy_fit import epoch_logs
         from recexp.training.optimizers import make_optimizer
 
         keras.utils.set_random_seed(data.seed)
@@ -101,16 +101,7 @@ class SVDppRecommender(AccuracyRecommender):
             loss, sq, absolute = (float(v) for v in run_epoch())
             return epoch_logs(loss, sq, absolute, len(data), current_lr(optimizer))
 
-        def validate() -> np.ndarray:
-            return self.clip(self.predict(data.val_user, data.val_item))
-
-        return EpochLoop(listeners, data).run(
-            data.options.max_epochs,
-            epoch,
-            validate,
-            lambda: [np.array(w) for w in self.model.get_weights()],
-            self.model.set_weights,
-        )
+        return self.run_epochs(listeners, data, epoch)
 
     def _epoch_function(self, optimizer: Any, data: TrainData) -> Any:
         """One (shuffled) pass over the train ratings in one graph call: (loss, sq, abs)."""
@@ -182,7 +173,7 @@ class SVDppRecommender(AccuracyRecommender):
     def load_files(cls, directory: Path) -> Recommender:
         self, meta = cls.from_saved(directory)
         self._build(meta["nnz"], meta["global_mean"])
-        self.model.load_weights(Path(directory) / MODEL_WEIGHTS)
+        self.load_saved_weights(directory)
         return self
 
     def summary(self) -> ModelSummary:
