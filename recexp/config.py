@@ -12,7 +12,14 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from recexp.data.base import DATASETS, DatasetOptions
 from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
@@ -105,6 +112,13 @@ class EarlyStopping(Options):
         return value
 
 
+class ThreadOptions(Options):
+    """TensorFlow's CPU thread pools (0 = TensorFlow's choice: one thread per core)."""
+
+    intra_op: NonNegativeInt = Field(0, description="threads that split one op (1: none)")
+    inter_op: NonNegativeInt = Field(0, description="ops run side by side")
+
+
 class TrainingOptions(Options):
     """How the model is fitted and evaluated."""
 
@@ -133,6 +147,10 @@ class TrainingOptions(Options):
     jit_compile: bool | Literal["auto"] = False
     distribute: DistributeOptions = Field(
         default_factory=DistributeOptions, description="one device, local devices, or a cluster"
+    )
+    threads: ThreadOptions = Field(
+        default_factory=ThreadOptions,
+        description="CPU thread pools; intra_op: 1 is faster for embedding models' small ops",
     )
 
     @field_validator("batch_size", mode="before")

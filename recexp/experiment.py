@@ -46,7 +46,6 @@ def run_experiment(
     end (completed or pruned). Ctrl-C or SIGTERM raise KeyboardInterrupt once the
     directory is written (status ``interrupted``). ``mlflow_parent`` nests the MLflow run
     (a fold, a seed, a trial) under its parent's."""
-    from recexp.models.build import build_recommender
     from recexp.tracking import trackers_from_options
     from recexp.training.distribute_options import is_chief
 
@@ -57,8 +56,7 @@ def run_experiment(
     data_seconds = time.perf_counter() - start
     check_training_data(config, data)
     warn_dense_l2(config, data, display)
-    with display.working(f"starting TensorFlow, building {config.model.family}"):
-        model = build_recommender(config, data)
+    model = build_model(config, data, display)
     summary = model.summary()
     trackers = trackers_from_options(
         config.tracking, parent_run_id=mlflow_parent, run_name=config.name
@@ -155,6 +153,20 @@ def check_training_data(config: ExperimentConfig, data: Dataset) -> None:
         )
 
 
+def build_model(config: ExperimentConfig, data: Dataset, display: Display) -> Recommender:
+    """TensorFlow's thread pools as ``training.threads`` asks, then the spec's model."""
+    from recexp.models.build import build_recommender
+    from recexp.training.tf_start import set_threads
+
+    with display.working(f"starting TensorFlow, building {config.model.family}"):
+        threads = config.training.threads
+        kept = set_threads(threads.intra_op, threads.inter_op)
+        model = build_recommender(config, data)
+    if kept:
+        display.message(f"[yellow]warning:[/] {kept}")
+    return model
+
+
 def warn_dense_l2(config: ExperimentConfig, data: Dataset, display: Display) -> None:
     """One line when whole-table L2 and a dense optimizer meet a large table (slow)."""
     from recexp.memory import dense_l2_warning
@@ -243,6 +255,8 @@ def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
     import pandas as pd
     import tensorflow as tf
 
+    from recexp.training.tf_start import thread_pools
+
     return {
         "recexp": __version__,
         "python": platform.python_version(),
@@ -254,6 +268,7 @@ def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tf_threads": thread_pools(),
         "seed": config.seed,
         "command": sys.argv,
         "cwd": os.getcwd(),

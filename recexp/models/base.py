@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,6 +32,17 @@ EMBEDDING_L2_HELP = (
     "per-rating L2 on the looked-up id vectors: l2 * sum of their squares / batch "
     "(keeps updates sparse; embedding.l2 is the whole-table penalty)"
 )
+
+
+#: the description of every family's ``embedding_l2_per`` option
+EMBEDDING_L2_PER_HELP = (
+    "rating: each looked-up vector penalised once per rating (as Surprise SVD); row: "
+    "weighted by n / count so each row is penalised as whole-table L2 would in expectation "
+    "(embedding_l2 then means embedding.l2's coefficient), updates still sparse"
+)
+
+#: how ``embedding_l2`` is spread over the rows: per rating, or per row as whole-table L2
+L2Per = Literal["rating", "row"]
 
 
 class ModelOptions(Options):
@@ -73,6 +84,19 @@ class BuildContext:
             seed=self.seed,
         )
         return EMBEDDINGS.get(options.strategy).fn(options, request)
+
+    def id_l2(self, table: str, vectors: Any, ids: Any, l2: float, per: str) -> Any:
+        """``vectors`` (looked up for ``ids`` in the ``table`` table) flattened to
+        ``(batch, dim)``, with the family's ``embedding_l2`` on them: per rating
+        (:func:`~recexp.models.layers.rating_l2`) or per row (:class:`~recexp.models.layers.RowL2`).
+        """
+        from recexp.models.layers import RowL2, rating_l2
+
+        if per == "rating" or not l2:
+            return rating_l2(vectors, l2)
+        counts = self.user_counts if table == "user" else self.item_counts
+        vocab = self.n_users if table == "user" else self.n_items
+        return RowL2(l2, vocab, np.ones(vocab) if counts is None else counts)([vectors, ids])
 
     def bias(self, table: str, name: str, l2: float = 0.0) -> Any:
         """A per-id scalar bias (always one row per id: biases are too small to compress)."""

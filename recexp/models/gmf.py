@@ -6,7 +6,15 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveInt
 
-from recexp.models.base import EMBEDDING_L2_HELP, MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.models.base import (
+    EMBEDDING_L2_HELP,
+    EMBEDDING_L2_PER_HELP,
+    MODELS,
+    BuildContext,
+    L2Per,
+    ModelOptions,
+    id_inputs,
+)
 
 
 class GMFOptions(ModelOptions):
@@ -19,6 +27,7 @@ class GMFOptions(ModelOptions):
     family: Literal["gmf"] = "gmf"
     dim: PositiveInt = Field(16, description="embedding size (predictive factors)")
     embedding_l2: NonNegativeFloat = Field(0.0, description=EMBEDDING_L2_HELP)
+    embedding_l2_per: L2Per = Field("rating", description=EMBEDDING_L2_PER_HELP)
     output_bias: Literal["mean"] | float = Field(
         "mean", description="initial bias of the output Dense: the training mean or a number"
     )
@@ -37,12 +46,12 @@ def build_gmf(options: GMFOptions, ctx: BuildContext) -> Any:
     import keras
     from keras import layers
 
-    from recexp.models.layers import rating_l2
-
     user_in, item_in = id_inputs()
-    l2 = options.embedding_l2
-    user_vec = rating_l2(ctx.embedding("user", "user_embedding", options.dim)(user_in), l2)
-    item_vec = rating_l2(ctx.embedding("item", "item_embedding", options.dim)(item_in), l2)
+    l2, per = options.embedding_l2, options.embedding_l2_per
+    user_emb = ctx.embedding("user", "user_embedding", options.dim)(user_in)
+    user_vec = ctx.id_l2("user", user_emb, user_in, l2, per)
+    item_emb = ctx.embedding("item", "item_embedding", options.dim)(item_in)
+    item_vec = ctx.id_l2("item", item_emb, item_in, l2, per)
     product = layers.Multiply(name="gmf_product")([user_vec, item_vec])
     out = layers.Dense(
         1,

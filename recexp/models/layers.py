@@ -171,6 +171,61 @@ class MaskedMean(keras.layers.Layer):
         return (vectors_shape[0], vectors_shape[2])
 
 
+@keras.saving.register_keras_serializable(package="recexp")
+class RowL2(keras.layers.Layer):
+    """Whole-table L2 in expectation, put only on the batch's looked-up rows.
+
+    Each looked-up vector's squared norm is weighted by ``n / count[id]`` (``n`` training
+    ratings, ``count[id]`` of them with that id): the penalty is
+    ``l2 * sum_b w[id_b] * ||v_b||^2 / batch``. A batch draws row ``r`` about
+    ``batch * count[r] / n`` times, so the expected penalty per step is
+    ``l2 * sum_r ||e_r||^2`` -- Keras' ``embeddings_regularizer=L2(l2)`` -- while the
+    gradient reaches only the batch's rows (``IndexedSlices``: lazy optimizers stay sparse).
+    Rare ids are shrunk as hard as whole-table L2 shrinks them; per-rating L2
+    (:func:`rating_l2`) shrinks them once per rating.
+
+    Args:
+        l2: float. The whole-table coefficient.
+        vocab_size: int. Rows in the table.
+        counts: array-like ``(vocab_size,)`` or ``None``. Training ratings per id (an id
+            with none is weighted as if seen once); ``None`` (reloading) fills zeros, and
+            the saved weights restore the weights.
+
+    Input shape: ``[vectors, ids]``: ``(batch, 1, dim)`` or ``(batch, dim)``, and
+        ``(batch, 1)``. Output shape: ``(batch, dim)``.
+    """
+
+    def __init__(self, l2: float, vocab_size: int, counts: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.l2 = float(l2)
+        self.vocab_size = int(vocab_size)
+        self._initial = None
+        if counts is not None:
+            counts = np.asarray(counts, np.float64).reshape(-1)
+            self._initial = (counts.sum() / np.maximum(counts, 1.0)).astype("float32")
+
+    def build(self, input_shape: Any) -> None:
+        self.row_weight = self.add_weight(
+            shape=(self.vocab_size,), initializer="zeros", trainable=False, name="row_weight"
+        )
+        if self._initial is not None:
+            self.row_weight.assign(self._initial)
+
+    def call(self, inputs: Any) -> Any:
+        vectors, ids = inputs
+        flat = ops.reshape(vectors, (-1, vectors.shape[-1]))
+        weight = ops.take(self.row_weight, ops.reshape(ops.cast(ids, "int32"), (-1,)), axis=0)
+        squares = ops.sum(ops.square(flat), axis=-1) * ops.cast(weight, flat.dtype)
+        self.add_loss(self.l2 * ops.sum(squares) / ops.cast(ops.shape(flat)[0], flat.dtype))
+        return flat
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0][0], input_shape[0][-1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "l2": self.l2, "vocab_size": self.vocab_size}
+
+
 def rating_l2(vectors: Any, l2: float, name: str | None = None) -> Any:
     """``vectors`` flattened to ``(batch, dim)``, with the per-rating L2 penalty on them.
 

@@ -24,7 +24,15 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeFloat, PositiveInt, field_validator
 
-from recexp.models.base import EMBEDDING_L2_HELP, MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.models.base import (
+    EMBEDDING_L2_HELP,
+    EMBEDDING_L2_PER_HELP,
+    MODELS,
+    BuildContext,
+    L2Per,
+    ModelOptions,
+    id_inputs,
+)
 from recexp.models.gmf import initial_bias
 from recexp.schema import Activation, Options
 
@@ -60,6 +68,7 @@ class MLPOptions(ModelOptions):
         0.0, description="default L2 penalty on hidden kernels, and the output kernel's"
     )
     embedding_l2: NonNegativeFloat = Field(0.0, description=EMBEDDING_L2_HELP)
+    embedding_l2_per: L2Per = Field("rating", description=EMBEDDING_L2_PER_HELP)
     output_activation: Literal["linear", "relu"] = Field(
         "linear", description="activation of the Dense(1) output"
     )
@@ -84,12 +93,12 @@ def build_mlp(options: MLPOptions, ctx: BuildContext) -> Any:
     def l2(value: float) -> Any:
         return keras.regularizers.L2(value) if value else None
 
-    from recexp.models.layers import rating_l2
-
     user_in, item_in = id_inputs()
-    emb_l2 = options.embedding_l2
-    user_vec = rating_l2(ctx.embedding("user", "user_embedding", options.dim)(user_in), emb_l2)
-    item_vec = rating_l2(ctx.embedding("item", "item_embedding", options.dim)(item_in), emb_l2)
+    emb_l2, per = options.embedding_l2, options.embedding_l2_per
+    user_emb = ctx.embedding("user", "user_embedding", options.dim)(user_in)
+    user_vec = ctx.id_l2("user", user_emb, user_in, emb_l2, per)
+    item_emb = ctx.embedding("item", "item_embedding", options.dim)(item_in)
+    item_vec = ctx.id_l2("item", item_emb, item_in, emb_l2, per)
     x = layers.Concatenate(name="concat")([user_vec, item_vec])
     for i, spec in enumerate(options.layers):
         x = layers.Dense(

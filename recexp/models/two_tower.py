@@ -24,7 +24,15 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveInt
 
-from recexp.models.base import EMBEDDING_L2_HELP, MODELS, BuildContext, ModelOptions, id_inputs
+from recexp.models.base import (
+    EMBEDDING_L2_HELP,
+    EMBEDDING_L2_PER_HELP,
+    MODELS,
+    BuildContext,
+    L2Per,
+    ModelOptions,
+    id_inputs,
+)
 from recexp.models.gmf import initial_bias
 from recexp.schema import Activation
 
@@ -43,6 +51,9 @@ class TwoTowerOptions(ModelOptions):
     activation: Activation = Field("relu", description="activation of all but the last Dense")
     embedding_l2: NonNegativeFloat = Field(
         0.0, description=EMBEDDING_L2_HELP + "; also on each side feature's pooled vector"
+    )
+    embedding_l2_per: L2Per = Field(
+        "rating", description=EMBEDDING_L2_PER_HELP + " (the id tables; features per rating)"
     )
     use_features: bool = Field(True, description="embed the side features when the data has them")
     output_bias: Literal["mean"] | float | None = Field(
@@ -65,7 +76,8 @@ def _tower(
     n = ctx.n_users if side == "user" else ctx.n_items
     l2 = options.embedding_l2
     ids = keras.Input(shape=(1,), dtype="int32", name=f"{side}_code")
-    parts = [rating_l2(ctx.embedding(side, f"{side}_embedding", options.dim)(ids), l2)]
+    vectors = ctx.embedding(side, f"{side}_embedding", options.dim)(ids)
+    parts = [ctx.id_l2(side, vectors, ids, l2, options.embedding_l2_per)]
     features = ctx.features.get(side, {}) if options.use_features else {}
     for feature, values in features.items():
         table = np.asarray(values, dtype="int32")

@@ -66,3 +66,53 @@ def import_tensorflow() -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+
+
+def set_threads(intra_op: int, inter_op: int) -> str | None:
+    """Size TensorFlow's CPU thread pools for this process (0 leaves TensorFlow's default).
+
+    The pools are fixed once the runtime has started (an earlier run in the same process);
+    a different request then leaves them as they are and returns one line saying so.
+    """
+    import_tensorflow()
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    pools = (
+        (
+            "intra_op",
+            intra_op,
+            threading.get_intra_op_parallelism_threads,
+            threading.set_intra_op_parallelism_threads,
+        ),
+        (
+            "inter_op",
+            inter_op,
+            threading.get_inter_op_parallelism_threads,
+            threading.set_inter_op_parallelism_threads,
+        ),
+    )
+    kept = []
+    for name, wanted, get, set_ in pools:
+        if not wanted or get() == wanted:
+            continue
+        try:
+            set_(wanted)
+        except RuntimeError:
+            kept.append(f"{name}={get() or 'default'}")
+    if kept:
+        return (
+            f"training.threads: TensorFlow already started in this process; kept {', '.join(kept)}"
+        )
+    return None
+
+
+def thread_pools() -> dict[str, int]:
+    """The thread-pool sizes in force (0 = TensorFlow's default, one per core)."""
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    return {
+        "intra_op": threading.get_intra_op_parallelism_threads(),
+        "inter_op": threading.get_inter_op_parallelism_threads(),
+    }

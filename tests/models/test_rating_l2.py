@@ -16,7 +16,7 @@ from recexp.models.mlp import MLPOptions
 from recexp.models.neumf import NeuMFOptions
 from recexp.models.two_tower import TwoTowerOptions
 
-from .test_families import N_USERS, build, context
+from .test_families import N_ITEMS, N_USERS, build, context
 
 L2 = 0.1
 FAMILIES = {
@@ -99,6 +99,71 @@ def test_zero_embedding_l2_adds_no_loss():
     model = build(NeuMFOptions(gmf_dim=3, mlp_dim=2, mlp_layers=[4]), context())
     model({"user_input": tf.constant(USERS), "item_input": tf.constant(ITEMS)}, training=True)
     assert not model.losses
+
+
+# --- per row: whole-table L2 in expectation, still sparse ----------------------------------
+
+#: the batch is the whole training set: ids counted from it
+COUNTS = (
+    np.bincount(USERS.reshape(-1), minlength=N_USERS),
+    np.bincount(ITEMS.reshape(-1), minlength=N_ITEMS),
+)
+
+
+def per_row(options):
+    return options.model_copy(update={"embedding_l2_per": "row"})
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_per_row_penalty_on_the_whole_training_set_is_the_whole_table_l2(family):
+    """Weights n / count: over a batch holding every training rating, a row seen c times
+    adds c * (n / c) * ||e||^2 / n, so the penalty is l2 * sum of the seen rows' squares --
+    Keras' L2 on those tables. Users 0, 3, 5 and items 1, 2, 7 are the seen rows."""
+    import tensorflow as tf
+
+    model = build(per_row(FAMILIES[family]), context(counts=COUNTS))
+    model({"user_input": tf.constant(USERS), "item_input": tf.constant(ITEMS)}, training=True)
+    expected = 0.0
+    for path, table in _tables(model).items():
+        seen = [0, 3, 5] if "user" in path else [1, 2, 7]
+        expected += L2 * float((np.asarray(table.numpy())[seen] ** 2).sum())
+    assert float(sum(float(loss) for loss in model.losses)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_per_row_weights_a_rare_row_more_by_hand():
+    """One batch of user 3 (seen twice in training) and user 0 (once): n = 4 ratings, so
+    the weights are 4 / 2 and 4 / 1; the penalty is l2 * (2 ||p_3||^2 + 4 ||p_0||^2) / 2."""
+    import tensorflow as tf
+
+    model = build(per_row(GMFOptions(dim=3, embedding_l2=L2)), context(counts=COUNTS))
+    users, items = np.array([[3], [0]], "int32"), np.array([[1], [1]], "int32")
+    model({"user_input": tf.constant(users), "item_input": tf.constant(items)}, training=True)
+    p = np.asarray(model.get_layer("user_embedding").trainable_variables[0].numpy())
+    q = np.asarray(model.get_layer("item_embedding").trainable_variables[0].numpy())
+    user_part = 2 * (p[3] ** 2).sum() + 4 * (p[0] ** 2).sum()
+    item_part = 2 * 4 / 2 * (q[1] ** 2).sum()  # item 1 seen twice in training, twice here
+    penalties = sorted(float(loss) for loss in model.losses)
+    assert penalties == pytest.approx(sorted([L2 * user_part / 2, L2 * item_part / 2]), rel=1e-5)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_per_row_gradient_of_the_tables_stays_sparse(family):
+    import tensorflow as tf
+
+    model = build(per_row(FAMILIES[family]), context(counts=COUNTS))
+    x = {"user_input": tf.constant(USERS), "item_input": tf.constant(ITEMS)}
+    tables = list(_tables(model).values())
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(model(x, training=True) ** 2) + tf.add_n(model.losses)
+    for table, grad in zip(tables, tape.gradient(loss, [t.value for t in tables]), strict=True):
+        assert isinstance(grad, tf.IndexedSlices), table.path
+
+
+def test_per_row_model_saves_and_reloads(tmp_path: Path):
+    from tests.helpers import assert_save_reload_same
+
+    model = build(per_row(FAMILIES["neumf"]), context(counts=COUNTS))
+    assert_save_reload_same(model, {"user_input": USERS, "item_input": ITEMS}, tmp_path)
 
 
 # --- the one-line warning -------------------------------------------------------------------

@@ -42,3 +42,44 @@ def test_train_stderr_is_clean(tmp_path: Path):
     )
     # on a machine without CUDA, TensorFlow's GPU build writes cudart_stub / cuInit lines
     assert not [line for line in result.stderr.splitlines() if any(m in line for m in NOISE)]
+
+
+THREADS_SCRIPT = """
+import json
+import tensorflow as tf
+from recexp.training.tf_start import set_threads, thread_pools
+first = set_threads(1, 2)
+pools = thread_pools()
+tf.constant(1.0) + 1.0  # starts the runtime: the pools are fixed from here on
+same = set_threads(1, 2)
+other = set_threads(2, 0)
+print(json.dumps({"first": first, "pools": pools, "same": same, "other": other}))
+"""
+
+
+def test_thread_pools_are_set_before_start_and_kept_after():
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", THREADS_SCRIPT], capture_output=True, text=True, check=True
+    )
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["first"] is None and out["same"] is None
+    assert out["pools"] == {"intra_op": 1, "inter_op": 2}
+    assert out["other"] == (
+        "training.threads: TensorFlow already started in this process; kept intra_op=1"
+    )
+
+
+def test_run_records_its_thread_pools(tmp_path: Path):
+    import json
+
+    subprocess.run(
+        [sys.executable, "-m", "recexp", "train", str(ROOT / "configs/tiny/mf.yaml"), "-q"]
+        + ["--runs-dir", str(tmp_path), "--set", "training.threads.intra_op=1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (env,) = tmp_path.glob("*/env.json")
+    assert json.loads(env.read_text())["tf_threads"] == {"intra_op": 1, "inter_op": 0}
