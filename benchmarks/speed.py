@@ -1,11 +1,11 @@
-"""Speed benchmark: the seeds' plain Keras code vs recexp, side by side in one process.
+"""Speed benchmark: the seeds' plain Keras code vs recexp, side by side, each in its own process.
 
     python -m benchmarks.speed [--quick] [--reference-epochs N]
 
 For each case, the *reference* is written the way the seeds write it: a plain Keras
 functional model, ``model.fit`` on int arrays, batch 256, Adam 1e-3, default settings,
 Keras' own EarlyStopping. *recexp* trains the spec in ``configs/speed/`` (compiled
-epochs, lazy Adam, large batches) through ``run_experiment``. Both see the same split and
+epochs, lazy Adam, large batches) through ``recexp train``. Both see the same split and
 the same int32 codes; both are scored by the same function (clipped to the rating scale).
 Writes ``benchmarks/results/speed.json`` and ``speed.md``.
 """
@@ -23,8 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.speed_report import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,98 +31,30 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 SPECS = ROOT / "configs" / "speed"
 
 
-def reference_model(family: str, n_users: int, n_items: int, mean: float) -> Any:
-    import keras
-    from keras import layers
-
-    user = keras.Input(shape=(1,), name="user_input")
-    item = keras.Input(shape=(1,), name="item_input")
-    if family == "neumf":  # seed 000, as written there
-        mlp_u = layers.Flatten()(layers.Embedding(n_users, 32, name="mlp_user_embedding")(user))
-        mlp_i = layers.Flatten()(layers.Embedding(n_items, 32, name="mlp_item_embedding")(item))
-        x = layers.Concatenate()([mlp_u, mlp_i])
-        for i, units in enumerate([64, 32, 16]):
-            x = layers.Dense(units, activation="relu", name=f"mlp_layer_{i}")(x)
-        gmf_u = layers.Flatten()(layers.Embedding(n_users, 16, name="gmf_user_embedding")(user))
-        gmf_i = layers.Flatten()(layers.Embedding(n_items, 16, name="gmf_item_embedding")(item))
-        x = layers.Concatenate()([x, layers.Multiply()([gmf_u, gmf_i])])
-        out = layers.Dense(1, name="out_layer")(x)
-    else:  # biased dot product, as seed 004's RecommenderNet without the relu
-        u = layers.Flatten()(layers.Embedding(n_users, 32)(user))
-        i = layers.Flatten()(layers.Embedding(n_items, 32)(item))
-        ub = layers.Flatten()(layers.Embedding(n_users, 1)(user))
-        ib = layers.Flatten()(layers.Embedding(n_items, 1)(item))
-        out = layers.Dense(1, bias_initializer=keras.initializers.Constant(mean))(
-            layers.Add()([layers.Dot(axes=1)([u, i]), ub, ib])
-        )
-    return keras.Model([user, item], out)
+def in_subprocess(cmd: list[str]) -> str:
+    """Run ``python -m ...`` from the repository root; its stdout (stderr shown on failure)."""
+    done = subprocess.run([sys.executable, "-m", *cmd], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
-class EpochTimer:
-    def __init__(self) -> None:
-        import keras
-
-        class _Timer(keras.callbacks.Callback):
-            def on_epoch_begin(cb, epoch: int, logs: Any = None) -> None:  # noqa: N805
-                cb.t0 = time.perf_counter()
-
-            def on_test_begin(cb, logs: Any = None) -> None:  # noqa: N805
-                self.train_seconds.append(time.perf_counter() - cb.t0)
-
-        self.train_seconds: list[float] = []
-        self.callback = _Timer()
-
-
-def run_reference(family: str, data: Any, max_epochs: int) -> dict[str, Any]:
-    import keras
-
-    from recexp.evaluation import predict_part, rmse
-    from recexp.models.closed_form import fit_biases
-
-    keras.utils.set_random_seed(42)
-    model = reference_model(family, data.n_users, data.n_items, data.global_mean)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-    tr, va = data.train, data.val
-    timer = EpochTimer()
-    keep = va.known
-    start = time.perf_counter()
-    model.fit(
-        [tr.user, tr.item],
-        tr.rating,
-        batch_size=256,
-        epochs=max_epochs,
-        verbose=0,
-        validation_data=([va.user[keep], va.item[keep]], va.rating[keep]),
-        callbacks=[
-            timer.callback,
-            keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True),
-        ],
-    )
-    wall = time.perf_counter() - start
-    fallback = fit_biases(tr.user, tr.item, tr.rating, data.n_users, data.n_items)
-
-    def predict(u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        return model.predict([u, i], batch_size=65536, verbose=0).reshape(-1)
-
-    pred = predict_part(predict, data, data.test, fallback)
-    return {
-        "ratings_per_second": len(tr) / statistics.median(timer.train_seconds),
-        "epochs": len(timer.train_seconds),
-        "wall_seconds": wall,
-        "test_rmse": rmse(data.test.rating, pred),
-        "params": model.count_params(),
-    }
+def run_reference(family: str, spec: Path, overrides: list[str], epochs: int) -> dict[str, Any]:
+    """The seeds' Keras in its own process (TensorFlow's default thread pools)."""
+    sets = [arg for item in overrides for arg in ("--set", item)]
+    out = in_subprocess(["benchmarks.speed_reference", family, str(spec), str(epochs), *sets])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def run_recexp(spec: Path, overrides: list[str], runs: Path) -> dict[str, Any]:
-    from recexp.config import load_spec
-    from recexp.experiment import run_experiment
-
-    config = load_spec(spec, overrides)
+    """``recexp train SPEC`` as a user runs it (its own process: the spec's thread pools)."""
+    root = runs / f"case{len(list(runs.glob('case*')))}"
+    sets = [arg for item in overrides for arg in ("--set", item)]
     start = time.perf_counter()
-    run = run_experiment(config, runs, quiet=True)
+    in_subprocess(["recexp", "train", str(spec), *sets, "--runs-dir", str(root), "--quiet"])
     wall = time.perf_counter() - start
-    m = json.loads((run.path / "metrics.json").read_text())
+    (run,) = root.iterdir()
+    m = json.loads((run / "metrics.json").read_text())
     return {
         "ratings_per_second": m["ratings_per_second"],
         "epochs": m["epochs_run"],
@@ -136,7 +66,7 @@ def run_recexp(spec: Path, overrides: list[str], runs: Path) -> dict[str, Any]:
         "oracle_rmse": m["test"].get("oracle_rmse"),
         "params": m["params"],
         "peak_rss_mb": m["peak_rss_mb"],
-        "run": str(run.path),
+        "run": str(run),
     }
 
 
@@ -232,7 +162,7 @@ def run_cases(args: Any, runs: Path) -> list[dict[str, Any]]:
         data = prepare(config.dataset, config.seed)
         print(f"[{name}] {len(data.train):,} training ratings", flush=True)
         epochs = args.reference_epochs if "jester" in name else 100
-        ref = ref or run_reference(family, data, epochs)
+        ref = ref or run_reference(family, spec, overrides, epochs)
         print(f"[{name}] reference: {ref}", flush=True)
         fast = run_recexp(spec, overrides, runs)
         print(f"[{name}] recexp: {fast}", flush=True)

@@ -35,10 +35,12 @@ def _setup(overrides: list[str] = (), policy: str | None = None) -> tuple[Any, A
     from recexp.config import load_spec
     from recexp.data import prepare
     from recexp.models.build import build_recommender
+    from recexp.training.tf_start import set_threads
 
     if policy:
         keras.config.set_dtype_policy(policy)
     config = load_spec(SPECS / "mf_ml25m_shape.yaml", [*ML1M_SHAPE, *overrides])
+    set_threads(config.training.threads.intra_op, config.training.threads.inter_op)
     data = prepare(config.dataset, config.seed)
     rec = build_recommender(config, data)
     if policy:
