@@ -187,11 +187,7 @@ def run_cases(args: Any, runs: Path) -> list[dict[str, Any]]:
 
 
 def run_peers(args: Any) -> list[dict[str, Any]]:
-    """recexp's MF specs and Surprise on the same split, in this one process."""
-    from benchmarks.speed_peers import peer_case
-    from recexp.config import load_spec
-    from recexp.data import prepare
-
+    """recexp's MF specs and Surprise on the same split, each case in its own process."""
     quick = ["dataset.n_users=5000", "dataset.n_ratings=300000"] if args.quick else []
     peers = []
     for name, key, spec, overrides in [
@@ -199,10 +195,11 @@ def run_peers(args: Any) -> list[dict[str, Any]]:
         ("mf-ml100k", "ml100k", SPECS / "mf_ml100k.yaml", []),
         ("mf-jester-shape", "jester-shape", SPECS / "mf_jester_shape.yaml", quick),
     ]:
-        config = load_spec(spec, overrides)
-        algos = ("SVD",) if spec.parent == SPECS and key == "ml100k" else ("SVD", "SVDpp")
-        data = prepare(config.dataset, config.seed)
-        result = peer_case(name, key, config, data, algos)
+        algos = "SVD" if spec.parent == SPECS and key == "ml100k" else "SVD,SVDpp"
+        sets = [arg for item in overrides for arg in ("--set", item)]
+        out = in_subprocess(["benchmarks.speed_peers", name, key, str(spec), algos, *sets])
+        print(out, end="", flush=True)
+        result = json.loads(out.strip().splitlines()[-1])
         result["spec"] = str(spec.relative_to(ROOT))
         peers.append(result)
     return peers

@@ -120,12 +120,12 @@ class TestScore:
 
 def recexp_curve(config: Any, data: Any) -> dict[str, Any]:
     """Train ``config`` on ``data`` with a per-epoch test score; the curve from history.csv."""
-    from recexp.experiment import check_training_data, train_data
-    from recexp.models.build import build_recommender
+    from recexp.display import Display
+    from recexp.experiment import build_model, check_training_data, train_data
     from recexp.runs import HistoryCsv
 
     check_training_data(config, data)
-    model = build_recommender(config, data)
+    model = build_model(config, data, Display(quiet=True))  # the spec's thread pools too
     score = TestScore(model, data)
     history = Path(tempfile.mkdtemp(prefix="recexp-curve-")) / "history.csv"
     result = model.fit(train_data(config, data), [score, HistoryCsv(history)])
@@ -180,3 +180,29 @@ def peer_case(
         "recexp": ours,
         "peers": peers,
     }
+
+
+def main() -> None:
+    """One case in its own process (TensorFlow's thread pools are per process, fixed at its
+    start, so each spec gets its own ``training.threads``); prints the case as one JSON line."""
+    import argparse
+    import json
+
+    from recexp.config import load_spec
+    from recexp.data import prepare
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("name")
+    parser.add_argument("key", choices=sorted(SURPRISE_SETTINGS))
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("algos", help="comma-separated: SVD,SVDpp")
+    parser.add_argument("--set", action="append", default=[], dest="overrides")
+    args = parser.parse_args()
+    config = load_spec(args.spec, args.overrides)
+    data = prepare(config.dataset, config.seed)
+    result = peer_case(args.name, args.key, config, data, tuple(args.algos.split(",")))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

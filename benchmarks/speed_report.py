@@ -138,20 +138,23 @@ def _profile(report: dict[str, Any]) -> list[str]:
 NOTES = """
 ## Notes and limits
 
-- Sections ran one after another on a 2-core machine shared with other jobs (load average
-  5-8): absolute ratings/s moved up to 2x between sections (mf at the 1M shape: 278k in
-  the scale section, 419k-575k in the profile). Ratios are within one section.
+- Each side runs in its own process: the seeds' Keras (`benchmarks/speed_reference.py`) with
+  TensorFlow's default thread pools, recexp as `recexp train SPEC` with the spec's
+  `training.threads` (the speed specs and the neumf accuracy spec: `intra_op: 1`), Surprise
+  (single-threaded Cython) in the peers section's process. The 2-core machine ran this alone
+  (the load average below); absolute ratings/s still move by tens of percent between runs,
+  so compare ratios inside a table.
 - Surprise's settings are written in `benchmarks/speed_peers.py`; on ML-100K they are the
   usual tuned SVD settings (100 factors, 30 epochs, lr 0.01, reg 0.1: val RMSE 0.9073 on this
   split); on the Jester shape they were *not* tuned (20 epochs, lr 0.005, reg 0.05), so
-  SVD's 4.338 there is likely above what it can reach, and recexp's time to it is
+  SVD's RMSE there is likely above what it can reach, and recexp's time to it is
   optimistic. SVD++ on the Jester shape is capped at one epoch (ratings/s only).
 - The NeuMF accuracy spec on the Jester shape is capped at 6 epochs; the 25M-shape cases at
   1,500 batches (6.1M ratings) per epoch, 3 epochs, ratings/s the median of epochs 2-3.
-- Not tried: Keras on the JAX backend (jax is not installed in the shared environment; not
-  installed so as not to change other jobs' packages), a fused lookup-update kernel, and
-  tf.profiler traces (the pieces are timed as separate graph loops instead). bfloat16 tables
-  fail inside Keras' train_step (the metrics and loss mix bfloat16 and float32).
+- Not tried: Keras on the JAX backend (not installed; the engine is TensorFlow graph code),
+  a fused lookup-update kernel, and tf.profiler traces (the pieces are timed as separate
+  graph loops instead). bfloat16 tables fail inside Keras' train_step (the metrics and loss
+  mix bfloat16 and float32).
 """
 
 
