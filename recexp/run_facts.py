@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import resource
 import sys
+from pathlib import Path
 from typing import Any
 
 from recexp.config import ExperimentConfig
@@ -54,6 +55,16 @@ def run_facts(
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux, VmHWM of /proc/self/status: the
+    ``ru_maxrss`` of a process started by ``fork`` + ``exec`` keeps its parent's peak from
+    before the exec, so a run started from a big process (a benchmark, a tune worker) would
+    report the parent's memory."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / 1024 if sys.platform != "darwin" else peak / 2**20, 1)
 

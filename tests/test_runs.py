@@ -76,3 +76,23 @@ def test_json_never_holds_nan_or_infinity(tmp_path: Path):
     text = (run.path / "metrics.json").read_text()
     assert "Infinity" not in text and "NaN" not in text
     assert json.loads(text) == {"test": {"rmse": None, "mae": None}, "n": [1.0]}
+
+
+def test_peak_rss_is_this_process_not_the_parent_that_started_it():
+    """A child started by a process holding ~300 MB reports its own peak, not the parent's
+    (``ru_maxrss`` survives fork + exec on Linux; VmHWM does not)."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("no /proc: ru_maxrss is used")
+    code = (
+        "import subprocess, sys; big = bytearray(300 * 2**20); "
+        "big[::4096] = b'x' * len(big[::4096]); "
+        "print(subprocess.run([sys.executable, '-c', 'from recexp.run_facts import peak_rss_mb; "
+        "print(peak_rss_mb())'], capture_output=True, text=True, check=True).stdout)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout.split()[-1]) < 250
