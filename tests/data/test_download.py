@@ -25,8 +25,8 @@ U_DATA = "1\t10\t4\t100\n1\t20\t3\t200\n2\t10\t5\t300\n"
 
 def ml100k_zip() -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("ml-100k/u.data", U_DATA)
+    with zipfile.ZipFile(buffer, "w") as z:  # a fixed date: the same bytes on every call
+        z.writestr(zipfile.ZipInfo("ml-100k/u.data", date_time=(2020, 1, 1, 0, 0, 0)), U_DATA)
     return buffer.getvalue()
 
 
