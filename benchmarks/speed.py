@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.child import module_json, run_module
 from benchmarks.speed_report import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,27 +32,18 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 SPECS = ROOT / "configs" / "speed"
 
 
-def in_subprocess(cmd: list[str]) -> str:
-    """Run ``python -m ...`` from the repository root; its stdout (stderr shown on failure)."""
-    done = subprocess.run([sys.executable, "-m", *cmd], cwd=ROOT, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def run_reference(family: str, spec: Path, overrides: list[str], epochs: int) -> dict[str, Any]:
     """The seeds' Keras in its own process (TensorFlow's default thread pools)."""
-    sets = [arg for item in overrides for arg in ("--set", item)]
-    out = in_subprocess(["benchmarks.speed_reference", family, str(spec), str(epochs), *sets])
-    return json.loads(out.strip().splitlines()[-1])
+    args = (family, str(spec), str(epochs))
+    return module_json("benchmarks.speed_reference", *args, overrides=overrides)
 
 
 def run_recexp(spec: Path, overrides: list[str], runs: Path) -> dict[str, Any]:
     """``recexp train SPEC`` as a user runs it (its own process: the spec's thread pools)."""
     root = runs / f"case{len(list(runs.glob('case*')))}"
-    sets = [arg for item in overrides for arg in ("--set", item)]
     start = time.perf_counter()
-    in_subprocess(["recexp", "train", str(spec), *sets, "--runs-dir", str(root), "--quiet"])
+    args = ("train", str(spec), "--runs-dir", str(root), "--quiet")
+    run_module("recexp", *args, overrides=overrides)
     wall = time.perf_counter() - start
     (run,) = root.iterdir()
     m = json.loads((run / "metrics.json").read_text())
@@ -196,10 +188,8 @@ def run_peers(args: Any) -> list[dict[str, Any]]:
         ("mf-jester-shape", "jester-shape", SPECS / "mf_jester_shape.yaml", quick),
     ]:
         algos = "SVD" if spec.parent == SPECS and key == "ml100k" else "SVD,SVDpp"
-        sets = [arg for item in overrides for arg in ("--set", item)]
-        out = in_subprocess(["benchmarks.speed_peers", name, key, str(spec), algos, *sets])
-        print(out, end="", flush=True)
-        result = json.loads(out.strip().splitlines()[-1])
+        case = (name, key, str(spec), algos)
+        result = module_json("benchmarks.speed_peers", *case, overrides=overrides)
         result["spec"] = str(spec.relative_to(ROOT))
         peers.append(result)
     return peers
@@ -220,9 +210,7 @@ def run_all(args: Any) -> dict[str, Any]:
     if "scale" in only:
         report["scale"] = scale_cases(args.scale_steps or None, quick=args.quick)
     if "profile" in only:
-        cmd = [sys.executable, "-m", "benchmarks.speed_profile"]
-        out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-        report["profile"] = json.loads(out.strip().splitlines()[-1])
+        report["profile"] = module_json("benchmarks.speed_profile")
     if "startup" in only:
         report["startup"] = startup_seconds(runs)
     if isinstance(report.get("scale"), dict):  # the format before issue 14

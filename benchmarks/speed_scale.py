@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.child import module_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "configs" / "speed"
@@ -50,12 +50,8 @@ def run_case(spec: Path, overrides: list[str]) -> dict[str, Any]:
 
 
 def in_subprocess(spec: str, overrides: list[str]) -> dict[str, Any]:
-    """:func:`run_case` in a fresh ``nice``d process; its JSON line back."""
-    cmd = [sys.executable, "-m", "benchmarks.speed_scale", str(SPECS / spec)]
-    for item in overrides:
-        cmd += ["--set", item]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    """:func:`run_case` in a fresh process (its own peak RSS); its JSON line back."""
+    return module_json("benchmarks.speed_scale", str(SPECS / spec), overrides=overrides)
 
 
 def scale_cases(steps_per_epoch: int | None, quick: bool = False) -> list[dict[str, Any]]:
