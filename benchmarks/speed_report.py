@@ -29,8 +29,9 @@ def _peers(report: dict[str, Any]) -> list[str]:
         "",
         "## recexp MF vs Surprise on the same split",
         "",
-        "Per-epoch ratings/s: recexp's steady-state epochs (training only); Surprise's "
-        "`n_epochs x n_train / fit seconds`. *recexp s to peer's best*: recexp's epoch seconds "
+        "Per-epoch ratings/s: recexp's steady-state epochs (training only, their median); "
+        "Surprise's `n_epochs x n_train / fit seconds` (the median of 5 fits when one is "
+        "under 10 s). *recexp s to peer's best*: recexp's epoch seconds "
         "(training + validation) summed until its test RMSE (scored after every epoch, "
         "history.csv) first reaches the peer's final test RMSE.",
         "",
@@ -151,6 +152,10 @@ NOTES = """
   optimistic. SVD++ on the Jester shape is capped at one epoch (ratings/s only).
 - The NeuMF accuracy spec on the Jester shape is capped at 6 epochs; the 25M-shape cases at
   1,500 batches (6.1M ratings) per epoch, 3 epochs, ratings/s the median of epochs 2-3.
+  Bounded epochs walk on through one shuffled order (as Keras' `steps_per_epoch` on a
+  repeated dataset), so the 25M shape's whole-data shuffle (~1 s) is paid once per pass,
+  as full epochs pay it, not once per 1,500 batches (runs before 2026-12-02 paid it per
+  bounded epoch: ~9% of the 25M figure).
 - Not tried: Keras on the JAX backend (not installed; the engine is TensorFlow graph code),
   a fused lookup-update kernel, and tf.profiler traces (the pieces are timed as separate
   graph loops instead). bfloat16 tables fail inside Keras' train_step (the metrics and loss

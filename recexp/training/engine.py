@@ -40,8 +40,12 @@ class CompiledEpochs:
     One call runs a chunk of steps; the chunk is sized from the previous call's time to
     about ``call_seconds``, so Ctrl-C and SIGTERM (answered by Python between calls) take
     effect within about a second however long an epoch is. Chunking leaves the steps, their
-    order and so the numbers unchanged. ``max_steps`` bounds an epoch to its first
-    ``max_steps`` batches of a fresh shuffle (``training.steps_per_epoch``).
+    order and so the numbers unchanged. ``max_steps`` bounds an epoch to ``max_steps``
+    batches (``training.steps_per_epoch``); bounded epochs walk on through one shuffled
+    order and reshuffle only when fewer than ``max_steps`` batches of it are left, as
+    Keras' ``steps_per_epoch`` reads on through a repeated dataset: every rating is
+    trained on, and the shuffle (a second per 25M ratings) is paid once per pass, not once
+    per bounded epoch.
     """
 
     def __init__(
@@ -63,9 +67,9 @@ class CompiledEpochs:
         self.one_step_calls = one_step_calls
         self.n = len(y)
         self.batch_size = min(batch_size, self.n)
-        self.steps = math.ceil(self.n / self.batch_size)
-        if max_steps:
-            self.steps = min(self.steps, max_steps)
+        self.full_steps = math.ceil(self.n / self.batch_size)
+        self.steps = min(self.full_steps, max_steps) if max_steps else self.full_steps
+        self.cursor = self.full_steps  # batches of the current order used; full: reshuffle
         self.ratings_per_epoch = min(self.n, self.steps * self.batch_size)
         self.x = {k: tf.constant(v) for k, v in x.items()}
         self.y = tf.constant(y.reshape(-1, 1).astype(np.float32))
@@ -74,7 +78,7 @@ class CompiledEpochs:
         self.call_seconds = call_seconds
         self.chunk = 1 if one_step_calls else max(1, min(self.steps, 65_536 // self.batch_size))
         self.calls = 0
-        self.epochs_run = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.shuffles = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.order = tf.Variable(tf.range(self.n), trainable=False)
         first = {k: v[: self.batch_size] for k, v in x.items()}
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -85,8 +89,8 @@ class CompiledEpochs:
         self._run_steps = tf.function(self._steps_between, reduce_retracing=True)
 
     def _shuffle_rows(self) -> Any:
-        self.epochs_run.assign_add(1)
-        seed = tf.stack([tf.constant(self.seed, tf.int64), self.epochs_run])
+        self.shuffles.assign_add(1)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), self.shuffles])
         rows = tf.range(self.n)
         self.order.assign(
             tf.random.experimental.stateless_shuffle(rows, seed) if self.shuffle else rows
@@ -117,12 +121,16 @@ class CompiledEpochs:
         self.model.train_step(batch)
 
     def run_epoch(self) -> dict[str, float]:
-        """One pass over the data; returns the epoch's training logs (loss and metrics)."""
+        """One epoch (a pass over the data, or ``max_steps`` batches of one); returns its
+        training logs (loss and metrics)."""
         self.model.reset_metrics()
-        first_call(self.calls, self._new_order)
-        step = 0
-        while step < self.steps:
-            last = min(step + self.chunk, self.steps)
+        if self.cursor + self.steps > self.full_steps:
+            first_call(self.calls, self._new_order)
+            self.cursor = 0
+        step, end = self.cursor, self.cursor + self.steps
+        self.cursor = end
+        while step < end:
+            last = min(step + self.chunk, end)
             start = time.perf_counter()
             first_call(self.calls, self._run_steps, tf.constant(step), tf.constant(last))
             self._resize(last - step, time.perf_counter() - start)

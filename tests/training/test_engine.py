@@ -84,35 +84,61 @@ def test_steps_per_epoch_bounds_each_epoch(tiny_spec, tmp_path):
     assert len(result.history) == 3 and result.ratings_per_second > 0
 
 
-def test_an_epoch_in_bounded_graph_calls_gives_the_same_weights():
-    """Ctrl-C is answered between graph calls; cutting an epoch into many calls (a call
-    budget far below one step) changes nothing: same steps, same order, same weights."""
+def test_bounded_epochs_walk_on_through_one_shuffle():
+    """500 ratings, batch 32 = 16 batches; 5 per epoch: epochs 1-3 take batches 0-4, 5-9,
+    10-14 of one order (every row once), epoch 4 reshuffles (1 batch left, 5 wanted)."""
+    from recexp.training.engine import CompiledEpochs
+
+    model, x, y = _tiny_mf(500)
+    engine = CompiledEpochs(model, x, y, batch_size=32, seed=3, max_steps=5)
+    orders, cursors = [], []
+    for _ in range(4):
+        engine.run_epoch()
+        orders.append(engine.order.numpy().copy())
+        cursors.append(engine.cursor)
+    assert cursors == [5, 10, 15, 5] and int(engine.shuffles.numpy()) == 2
+    np.testing.assert_array_equal(orders[0], orders[2])  # one order for epochs 1-3
+    assert not np.array_equal(orders[2], orders[3])
+    assert sorted(orders[0].tolist()) == list(range(500))
+    assert int(model.optimizer.iterations.numpy()) == 20
+
+
+def _tiny_mf(n: int, seed: int = 3) -> tuple:
+    """A dim-4 MF over 12 users x 8 items and ``n`` random ratings (Adam)."""
     import keras
 
     from recexp.config import TrainingOptions
     from recexp.models.build import make_recommender
     from recexp.models.mf import MFOptions
-    from recexp.training.engine import CompiledEpochs
     from recexp.training.optimizers import OPTIMIZERS
 
     from ..models.test_families import context
 
     rng = np.random.default_rng(0)
     x = {
-        "user_input": rng.integers(0, 12, (500, 1)).astype("int32"),
-        "item_input": rng.integers(0, 8, (500, 1)).astype("int32"),
+        "user_input": rng.integers(0, 12, (n, 1)).astype("int32"),
+        "item_input": rng.integers(0, 8, (n, 1)).astype("int32"),
     }
-    y = rng.integers(1, 6, 500).astype("float32")
+    y = rng.integers(1, 6, n).astype("float32")
+    keras.utils.set_random_seed(seed)
+    model = make_recommender(
+        MFOptions(dim=4),
+        context(),
+        TrainingOptions(),
+        OPTIMIZERS.get("adam").options(name="adam"),
+        n,
+    ).model
+    return model, x, y
+
+
+def test_an_epoch_in_bounded_graph_calls_gives_the_same_weights():
+    """Ctrl-C is answered between graph calls; cutting an epoch into many calls (a call
+    budget far below one step) changes nothing: same steps, same order, same weights."""
+    from recexp.training.engine import CompiledEpochs
+
     weights, calls = {}, {}
     for budget in (1e9, 1e-9):
-        keras.utils.set_random_seed(3)
-        model = make_recommender(
-            MFOptions(dim=4),
-            context(),
-            TrainingOptions(),
-            OPTIMIZERS.get("adam").options(name="adam"),
-            500,
-        ).model
+        model, x, y = _tiny_mf(500)
         engine = CompiledEpochs(model, x, y, batch_size=32, seed=3, call_seconds=budget)
         for _ in range(3):
             engine.run_epoch()
