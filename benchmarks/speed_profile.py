@@ -14,6 +14,9 @@ shuffled order) in one ``tf.function`` loop per epoch:
 * ``gather_only`` / ``scatter_only``: the four tables' row gathers, and a row-wise
   ``scatter_sub`` of the same rows, alone.
 
+``by_shape`` takes the same pieces over 240 batches at the 1M and the 25M shape, with the
+distinct users and items per batch (the rows the lazy optimizer updates).
+
 ``epoch_wall`` is ``CompiledEpochs.run_epoch`` as training runs it; ``graph`` the time
 inside its graph calls; the rest is Python between calls.
 """
@@ -29,7 +32,9 @@ import numpy as np
 from benchmarks.speed_scale import ML1M_SHAPE, SPECS
 
 
-def _setup(overrides: list[str] = (), policy: str | None = None) -> tuple[Any, Any, Any]:
+def _setup(
+    overrides: list[str] = (), policy: str | None = None, shape: list[str] = ML1M_SHAPE
+) -> tuple[Any, Any, Any]:
     import keras
 
     from recexp.config import load_spec
@@ -39,7 +44,7 @@ def _setup(overrides: list[str] = (), policy: str | None = None) -> tuple[Any, A
 
     if policy:
         keras.config.set_dtype_policy(policy)
-    config = load_spec(SPECS / "mf_ml25m_shape.yaml", [*ML1M_SHAPE, *overrides])
+    config = load_spec(SPECS / "mf_ml25m_shape.yaml", [*shape, *overrides])
     set_threads(config.training.threads.intra_op, config.training.threads.inter_op)
     data = prepare(config.dataset, config.seed)
     rec = build_recommender(config, data)
@@ -152,6 +157,41 @@ def _pieces(engine: Any) -> dict[str, float]:
     return out
 
 
+def rows_per_batch(engine: Any) -> dict[str, float]:
+    """Distinct users and items per batch of the engine's current order (the rows the lazy
+    optimizer updates each step), averaged over its batches."""
+    order = engine.order.numpy()
+    bs = engine.batch_size
+    out = {}
+    for side in ("user_input", "item_input"):
+        ids = engine.x[side].numpy().reshape(-1)
+        batches = [ids[order[s * bs : (s + 1) * bs]] for s in range(engine.steps)]
+        out[side.split("_")[0]] = float(np.mean([len(np.unique(b)) for b in batches]))
+    return out
+
+
+def pieces_by_shape(steps: int = 240) -> dict[str, Any]:
+    """The same pieces over ``steps`` batches at MovieLens 1M's and 25M's shapes (same
+    spec, batch and thread pools): where the 25M shape's time per rating goes."""
+    out = {}
+    for name, shape in (("1M", ML1M_SHAPE), ("25M", [])):
+        config, data, rec = _setup(shape=shape)
+        engine = _engine(rec, data.train, config.training.batch_size, max_steps=steps)
+        wall, graph = _epoch_seconds(engine)
+        out[name] = {
+            "n_train": len(data.train),
+            "steps": engine.steps,
+            "batch_size": engine.batch_size,
+            "epoch_wall": wall,
+            "graph": graph,
+            "ratings_per_second": engine.ratings_per_epoch / wall,
+            "rows_per_batch": rows_per_batch(engine),
+            "pieces": _pieces(engine),
+        }
+        del config, data, rec, engine
+    return out
+
+
 def profile() -> dict[str, Any]:
     config, data, rec = _setup()
     bs = config.training.batch_size
@@ -169,6 +209,7 @@ def profile() -> dict[str, Any]:
     }
     report["pieces"] = _pieces(engine)
     report["levers"] = levers(config, data, rec)
+    report["by_shape"] = pieces_by_shape()
     return report
 
 

@@ -83,6 +83,32 @@ def _scale(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _by_shape(shapes: dict[str, Any] | None, labels: dict[str, str]) -> list[str]:
+    """The pieces at the 1M and the 25M shape side by side (same spec, 240 batches)."""
+    if not shapes:
+        return []
+    small, big = shapes["1M"], shapes["25M"]
+    rows = {k: small["rows_per_batch"][k] for k in ("user", "item")}
+    big_rows = {k: big["rows_per_batch"][k] for k in ("user", "item")}
+    lines = [
+        "",
+        f"The same pieces over {big['steps']} batches at the 1M and the 25M shape (same spec): "
+        f"epoch {small['ratings_per_second']:,.0f} vs {big['ratings_per_second']:,.0f} ratings/s "
+        f"({big['ratings_per_second'] / small['ratings_per_second']:.2f}x); distinct rows per "
+        f"batch of {big['batch_size']:,} (what the lazy optimizer updates): "
+        f"users {rows['user']:,.0f} vs {big_rows['user']:,.0f}, items {rows['item']:,.0f} vs "
+        f"{big_rows['item']:,.0f} ({sum(big_rows.values()) / sum(rows.values()):.2f}x).",
+        "",
+        f"| piece (seconds per {big['steps']} batches) | 1M shape | 25M shape | 25M / 1M |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, label in labels.items():
+        if key in small["pieces"] and key in big["pieces"]:
+            a, b = small["pieces"][key], big["pieces"][key]
+            lines.append(f"| {label} | {a:.3f} | {b:.3f} | {b / a:.2f}x |")
+    return lines
+
+
 def _profile(report: dict[str, Any]) -> list[str]:
     p = report.get("profile")
     if not p:
@@ -112,6 +138,7 @@ def _profile(report: dict[str, Any]) -> list[str]:
     for key, label in labels.items():
         if key in pieces:
             lines.append(f"| {label} | {pieces[key]:.3f} | {pieces[key] / full:.0%} |")
+    lines += _by_shape(p.get("by_shape"), labels)
     lines += [
         "",
         "Levers: full epochs, the levers interleaved round by round (a slow spell of the shared "
