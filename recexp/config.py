@@ -142,7 +142,9 @@ class TrainingOptions(Options):
     )
     steps_per_execution: PositiveInt = Field(1, description="batches per call (engine: keras)")
     steps_per_epoch: PositiveInt | None = Field(
-        None, description="at most this many batches per epoch (a bounded measurement on big data)"
+        None,
+        description="at most this many batches per epoch (a bounded measurement on big data); "
+        "epochs walk on through one shuffle, as Keras' steps_per_epoch",
     )
     jit_compile: bool | Literal["auto"] = False
     distribute: DistributeOptions = Field(
