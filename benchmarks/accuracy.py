@@ -2,6 +2,8 @@
 
     python -m benchmarks.accuracy [--only mf,neumf] [--runs-dir DIR]
 
+``--only`` retrains those specs and replaces their rows in the last results, keeping the rest.
+
 Needs the MovieLens 100K files in ``../shared/data/ml-100k`` next to the repository
 (``RECEXP_DATA_DIR`` is pointed at ``../shared/data``); without them it says so and exits
 0. Every spec is trained in this process through :func:`recexp.experiment.run_experiment`
@@ -126,6 +128,17 @@ def _split_label(split: dict[str, Any]) -> str:
     return f"random, test {split.get('test', 0.1):g}, val {split.get('val', 0.1):g}"
 
 
+def _rerun_note(rows: list[dict[str, Any]]) -> list[str]:
+    """A line naming the rows retrained after the rest (``--only``), if any."""
+    dates = [r.get("finished_utc") or "" for r in rows]
+    if len(set(dates)) < 2:
+        return []
+    first = min(dates)
+    pairs = zip(rows, dates, strict=True)
+    later = [f"`{Path(r['spec']).name}` ({d})" for r, d in pairs if d > first]
+    return ["", "Rows retrained since with `--only`: " + ", ".join(later) + "."]
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Accuracy on MovieLens 100K",
@@ -133,6 +146,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"`python -m benchmarks.accuracy` on {report['machine']['cpus']} CPU cores, "
         f"{report['finished_utc']}. Every measured number below is read from the runs' "
         "metrics.json; targets and reference numbers are fixed in `benchmarks/accuracy.py`.",
+        *_rerun_note(report["rows"]),
         "",
         "| family | spec | split | val RMSE | test RMSE | test MAE | target | met? "
         "| top-100 acc. (5-star test pairs) | best epoch / epochs | train s | params "
@@ -186,6 +200,18 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def merged_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``--only``'s rows in place of the same specs' rows of the last accuracy.json (the
+    others kept as they were, each with its own ``finished_utc`` if it has one)."""
+    last = RESULTS / "accuracy.json"
+    if not last.is_file():
+        return rows
+    fresh = {r["spec"]: r for r in rows}
+    kept = json.loads(last.read_text()).get("rows", [])
+    out = [fresh.pop(r["spec"], r) for r in kept]
+    return out + list(fresh.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated spec names (file stems), e.g. mf,neumf")
@@ -213,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in files:
             print(f"== {spec.relative_to(ROOT)}", flush=True)
             row = train(spec, runs_root)
+            row["finished_utc"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             top = row.get("retrieval", {}).get("top_k_accuracy")
             print(
                 f"   test RMSE {row['test_rmse']:.4f}  MAE {row['test_mae']:.4f}"
@@ -241,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             "keras": keras.__version__,
         },
         "data": str(SHARED_DATA / "ml-100k"),
-        "rows": rows,
+        "rows": merged_rows(rows) if args.only else rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     _write(RESULTS / "accuracy.json", json.dumps(report, indent=2) + "\n")

@@ -174,9 +174,11 @@ NOTES = """
   so compare ratios inside a table.
 - Surprise's settings are written in `benchmarks/speed_peers.py`; on ML-100K they are the
   usual tuned SVD settings (100 factors, 30 epochs, lr 0.01, reg 0.1: val RMSE 0.9073 on this
-  split); on the Jester shape they were *not* tuned (20 epochs, lr 0.005, reg 0.05), so
-  SVD's RMSE there is likely above what it can reach, and recexp's time to it is
-  optimistic. SVD++ on the Jester shape is capped at one epoch (ratings/s only).
+  split); on the Jester shape SVD was tuned on validation with `python -m
+  benchmarks.speed_peers ... --tune` (17 points; 20 factors, 20 epochs, lr 0.001, reg 0.1:
+  val 3.8967, against 4.3331 for the untuned settings of runs before 2026-12-02), and
+  recexp's Jester spec was re-tuned beside it (l2 0.2, lr 0.003: val 3.8943). SVD++ on the
+  Jester shape is capped at one epoch (ratings/s only).
 - The NeuMF accuracy spec on the Jester shape is capped at 6 epochs; the 25M-shape cases at
   1,500 batches (6.1M ratings) per epoch, 3 epochs, ratings/s the median of epochs 2-3.
   Bounded epochs walk on through one shuffled order (as Keras' `steps_per_epoch` on a
