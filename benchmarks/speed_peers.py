@@ -95,12 +95,15 @@ def run_surprise(
     is repeated (same seed, same model) and its median seconds reported."""
     import surprise
 
-    fits: list[float] = []
-    while len(fits) < (REPEATS if fits and fits[0] < REPEAT_BELOW_SECONDS else 1):
-        algo = getattr(surprise, kind)(random_state=42, **settings)
+    def fit() -> float:
         start = time.perf_counter()
         algo.fit(trainset)
-        fits.append(time.perf_counter() - start)
+        return time.perf_counter() - start
+
+    algo = getattr(surprise, kind)(random_state=42, **settings)
+    fits = [fit()]
+    if fits[0] < REPEAT_BELOW_SECONDS:
+        fits += [fit() for _ in range(REPEATS - 1)]  # a refit starts from random_state again
     seconds = float(np.median(fits))
     target = getattr(data, part)
     pred = surprise_predict(algo, trainset, target.user, target.item)

@@ -14,8 +14,8 @@ shuffled order) in one ``tf.function`` loop per epoch:
 * ``gather_only`` / ``scatter_only``: the four tables' row gathers, and a row-wise
   ``scatter_sub`` of the same rows, alone.
 
-``by_shape`` takes the same pieces over 240 batches at the 1M and the 25M shape, with the
-distinct users and items per batch (the rows the lazy optimizer updates).
+``by_shape`` puts those pieces beside the same pieces over as many batches (240) at the 25M
+shape, with the distinct users and items per batch (the rows the lazy optimizer updates).
 
 ``epoch_wall`` is ``CompiledEpochs.run_epoch`` as training runs it; ``graph`` the time
 inside its graph calls; the rest is Python between calls.
@@ -170,46 +170,34 @@ def rows_per_batch(engine: Any) -> dict[str, float]:
     return out
 
 
-def pieces_by_shape(steps: int = 240) -> dict[str, Any]:
-    """The same pieces over ``steps`` batches at MovieLens 1M's and 25M's shapes (same
-    spec, batch and thread pools): where the 25M shape's time per rating goes."""
-    out = {}
-    for name, shape in (("1M", ML1M_SHAPE), ("25M", [])):
-        config, data, rec = _setup(shape=shape)
-        engine = _engine(rec, data.train, config.training.batch_size, max_steps=steps)
-        wall, graph = _epoch_seconds(engine)
-        out[name] = {
-            "n_train": len(data.train),
-            "steps": engine.steps,
-            "batch_size": engine.batch_size,
-            "epoch_wall": wall,
-            "graph": graph,
-            "ratings_per_second": engine.ratings_per_epoch / wall,
-            "rows_per_batch": rows_per_batch(engine),
-            "pieces": _pieces(engine),
-        }
-        del config, data, rec, engine
-    return out
-
-
-def profile() -> dict[str, Any]:
-    config, data, rec = _setup()
-    bs = config.training.batch_size
-    engine = _engine(rec, data.train, bs)
-    n = len(data.train)
+def measure(engine: Any) -> dict[str, Any]:
+    """An engine's epoch time, its pieces and its distinct rows per batch."""
     wall, graph = _epoch_seconds(engine)
-    report: dict[str, Any] = {
-        "n_train": n,
-        "batch_size": bs,
+    return {
+        "n_train": engine.n,
+        "batch_size": engine.batch_size,
         "steps": engine.steps,
         "epoch_wall": wall,
         "graph": graph,
         "python": wall - graph,
-        "ratings_per_second": n / wall,
+        "ratings_per_second": engine.ratings_per_epoch / wall,
+        "rows_per_batch": rows_per_batch(engine),
+        "pieces": _pieces(engine),
     }
-    report["pieces"] = _pieces(engine)
+
+
+def profile() -> dict[str, Any]:
+    """The 1M shape taken apart, its levers, and the same pieces at the 25M shape over as
+    many batches (same spec, batch and thread pools): where the 25M shape's time goes."""
+    config, data, rec = _setup()
+    engine = _engine(rec, data.train, config.training.batch_size)
+    report = measure(engine)
     report["levers"] = levers(config, data, rec)
-    report["by_shape"] = pieces_by_shape()
+    small = {k: v for k, v in report.items() if k != "levers"}
+    del config, data, rec, engine
+    big_config, big_data, big_rec = _setup(shape=[])
+    big = _engine(big_rec, big_data.train, big_config.training.batch_size, max_steps=small["steps"])
+    report["by_shape"] = {"1M": small, "25M": measure(big)}
     return report
 
 
