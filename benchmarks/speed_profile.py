@@ -6,7 +6,7 @@ The case is configs/speed/mf_ml25m_shape.yaml at MovieLens 1M's shape (6,040 x 3
 1M ratings; batch 4096, lazy Adam). Every piece runs the same batches (the engine's
 shuffled order) in one ``tf.function`` loop per epoch:
 
-* ``inputs``: slicing the batch's codes and ratings out of the resident arrays;
+* ``inputs``: slicing the batch's codes and ratings out of the resident (shuffled) arrays;
 * ``forward``: + the model's forward pass (two table gathers, two bias gathers, dot, loss);
 * ``forward_backward``: + the gradients (IndexedSlices for the tables);
 * ``train_step``: Keras' whole ``train_step`` (+ the optimizer's row-wise scatter updates
@@ -15,7 +15,8 @@ shuffled order) in one ``tf.function`` loop per epoch:
   ``scatter_sub`` of the same rows, alone.
 
 ``by_shape`` puts those pieces beside the same pieces over as many batches (240) at the 25M
-shape, with the distinct users and items per batch (the rows the lazy optimizer updates).
+shape, with the distinct users and items per batch (the rows the lazy optimizer updates);
+``shape_levers`` (benchmarks/speed_shape_levers.py) the 25M / 1M ratio under each lever.
 
 ``epoch_wall`` is ``CompiledEpochs.run_epoch`` as training runs it; ``graph`` the time
 inside its graph calls; the rest is Python between calls.
@@ -92,8 +93,7 @@ def _pieces(engine: Any) -> dict[str, float]:
     tables = [w for w in model.trainable_variables if len(w.shape) == 2]
 
     def batch(step: Any) -> Any:
-        idx = engine.order[step * bs : tf.minimum((step + 1) * bs, n)]
-        return {k: tf.gather(v, idx) for k, v in engine.x.items()}, tf.gather(engine.y, idx)
+        return engine._batch(step * bs, tf.minimum((step + 1) * bs, n))
 
     def inputs(x: Any, y: Any) -> Any:
         return tf.reduce_sum(y)
@@ -160,12 +160,11 @@ def _pieces(engine: Any) -> dict[str, float]:
 def rows_per_batch(engine: Any) -> dict[str, float]:
     """Distinct users and items per batch of the engine's current order (the rows the lazy
     optimizer updates each step), averaged over its batches."""
-    order = engine.order.numpy()
     bs = engine.batch_size
     out = {}
     for side in ("user_input", "item_input"):
-        ids = engine.x[side].numpy().reshape(-1)
-        batches = [ids[order[s * bs : (s + 1) * bs]] for s in range(engine.steps)]
+        ids = engine.x[side].numpy().reshape(-1)  # held in the shuffled order
+        batches = [ids[s * bs : (s + 1) * bs] for s in range(engine.steps)]
         out[side.split("_")[0]] = float(np.mean([len(np.unique(b)) for b in batches]))
     return out
 
@@ -194,10 +193,15 @@ def profile() -> dict[str, Any]:
     report = measure(engine)
     report["levers"] = levers(config, data, rec)
     small = {k: v for k, v in report.items() if k != "levers"}
-    del config, data, rec, engine
+    del rec, engine
     big_config, big_data, big_rec = _setup(shape=[])
     big = _engine(big_rec, big_data.train, big_config.training.batch_size, max_steps=small["steps"])
     report["by_shape"] = {"1M": small, "25M": measure(big)}
+    del big_rec, big
+    from benchmarks.speed_shape_levers import shape_levers
+
+    shapes = {"1M": (ML1M_SHAPE, data), "25M": ([], big_data)}
+    report["shape_levers"] = shape_levers(shapes, small["steps"])
     return report
 
 

@@ -109,6 +109,24 @@ def _by_shape(shapes: dict[str, Any] | None, labels: dict[str, str]) -> list[str
     return lines
 
 
+def _shape_levers(rows: list[dict[str, Any]] | None, steps: int) -> list[str]:
+    """The 25M / 1M ratio under each lever (benchmarks/speed_shape_levers.py)."""
+    if not rows:
+        return []
+    lines = [
+        "",
+        f"Levers on the 25M / 1M ratio ({steps} batches an epoch at each shape, every engine "
+        "built first, then run in turn for 4 rounds; medians of rounds 2-4):",
+        "",
+        "| lever | 1M shape ratings/s | 25M shape ratings/s | 25M / 1M |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        rps = r["ratings_per_second"]
+        lines.append(f"| {r['lever']} | {rps['1M']:,.0f} | {rps['25M']:,.0f} | {r['ratio']:.2f} |")
+    return lines
+
+
 def _profile(report: dict[str, Any]) -> list[str]:
     p = report.get("profile")
     if not p:
@@ -139,6 +157,7 @@ def _profile(report: dict[str, Any]) -> list[str]:
         if key in pieces:
             lines.append(f"| {label} | {pieces[key]:.3f} | {pieces[key] / full:.0%} |")
     lines += _by_shape(p.get("by_shape"), labels)
+    lines += _shape_levers(p.get("shape_levers"), p["steps"])
     lines += [
         "",
         "Levers: full epochs, the levers interleaved round by round (a slow spell of the shared "
@@ -177,7 +196,8 @@ NOTES = """
   split); on the Jester shape SVD was tuned on validation with `python -m
   benchmarks.speed_peers ... --tune` (17 points; 20 factors, 20 epochs, lr 0.001, reg 0.1:
   val 3.8967, against 4.3331 for the untuned settings of runs before 2026-12-02), and
-  recexp's Jester spec was re-tuned beside it (l2 0.2, lr 0.003: val 3.8943). SVD++ on the
+  recexp's Jester spec was re-tuned beside it on val RMSE (2026-12-03: dim 8, l2 0.2,
+  lr 0.006: val 3.8880; the grid is in the spec). SVD++ on the
   Jester shape is capped at one epoch (ratings/s only).
 - The NeuMF accuracy spec on the Jester shape is capped at 6 epochs; the 25M-shape cases at
   1,500 batches (6.1M ratings) per epoch, 3 epochs, ratings/s the median of epochs 2-3.

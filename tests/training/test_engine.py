@@ -103,6 +103,22 @@ def test_bounded_epochs_walk_on_through_one_shuffle():
     assert int(model.optimizer.iterations.numpy()) == 20
 
 
+def test_rows_stay_paired_through_in_place_shuffles():
+    """The engine holds the rows in the shuffled order (batches are slices): after three
+    passes row i is still the caller's row order[i], codes and rating together."""
+    from recexp.training.engine import CompiledEpochs
+
+    model, x, y = _tiny_mf(100)
+    engine = CompiledEpochs(model, x, y, batch_size=64, seed=5)
+    for _ in range(3):
+        engine.run_epoch()
+        order = engine.order.numpy()
+        for key, column in x.items():
+            np.testing.assert_array_equal(engine.x[key].numpy(), column[order])
+        np.testing.assert_array_equal(engine.y.numpy().reshape(-1), y.reshape(-1)[order])
+    assert int(engine.shuffles.numpy()) == 3 and not np.array_equal(order, np.arange(100))
+
+
 def _tiny_mf(n: int, seed: int = 3) -> tuple:
     """A dim-4 MF over 12 users x 8 items and ``n`` random ratings (Adam)."""
     import keras

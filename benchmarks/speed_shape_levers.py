@@ -1,0 +1,133 @@
+"""Levers on the 25M / 1M ratio: the same mf epochs at both shapes, one lever at a time.
+
+``benchmarks.speed_profile`` calls :func:`shape_levers` with both shapes' data already
+prepared. Each lever runs ``steps`` batches an epoch at each shape, the levers interleaved
+round by round (a slow spell of the shared machine hits all alike); ratings/s is the
+median of rounds 2..``rounds`` (the first traces). The levers:
+
+* the engine as it trains (rows held in the shuffled order, a batch a contiguous slice);
+* the engine before 2026-12-03 (rows in the caller's order, each batch gathered through
+  the shuffled positions): what the in-place shuffle changed;
+* dim 8 tables (the speed specs for ML-100K and the Jester shape use dim 8);
+* sparse Adagrad (one slot instead of Adam's two), with recexp's gather/scatter ops and
+  with TensorFlow's own fused C++ kernel (``ResourceSparseApplyAdagradV2``: one pass over
+  the rows updates accumulator and weights; its epsilon sits outside the square root,
+  Keras 3's inside, so it lives here as a benchmark lever, not as a product optimizer).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from benchmarks.speed_scale import SPECS
+from recexp.training.engine import CompiledEpochs
+from recexp.training.sparse_optimizers import SparseAdagrad, _raw
+
+ADAGRAD = ["optimizer.name=sparse_adagrad", "optimizer.learning_rate=0.05"]
+#: lever name -> (spec overrides, fused Adagrad kernel, gathered batches)
+LEVERS: dict[str, tuple[list[str], bool, bool]] = {
+    "engine as it trains (dim 32, lazy Adam)": ([], False, False),
+    "batches gathered through the order (before 2026-12-03)": ([], False, True),
+    "dim 8 tables": (["model.dim=8"], False, False),
+    "sparse Adagrad (gather/scatter ops)": (ADAGRAD, False, False),
+    "sparse Adagrad (TensorFlow's fused kernel)": (ADAGRAD, True, False),
+}
+
+
+class FusedSparseAdagrad(SparseAdagrad):
+    """SparseAdagrad whose row update is TensorFlow's fused ``ResourceSparseApplyAdagradV2``
+    (repeated ids merged first): ``acc += g**2; w -= lr g / (sqrt(acc) + eps)``."""
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        if not isinstance(gradient, tf.IndexedSlices):
+            super().update_step(gradient, variable, learning_rate)
+            return
+        indices, grad = self._prepare_sparse(gradient, variable)
+        accumulator = _raw(self._accumulators[self._get_variable_index(variable)])
+        tf.raw_ops.ResourceSparseApplyAdagradV2(
+            var=_raw(variable).handle,
+            accum=accumulator.handle,
+            lr=tf.cast(learning_rate, variable.dtype),
+            epsilon=tf.cast(self.epsilon, variable.dtype),
+            grad=grad,
+            indices=indices,
+            use_locking=False,
+            update_slots=True,
+        )
+
+
+class GatheredBatches(CompiledEpochs):
+    """The engine before 2026-12-03: rows stay in the caller's order and each batch is
+    gathered through the shuffled positions (a random read per rating)."""
+
+    def __init__(self, model: Any, x: Any, y: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(model, x, y, *args, **kwargs)
+        self.x0 = {k: tf.constant(v) for k, v in x.items()}
+        self.y0 = tf.constant(y.reshape(-1, 1).astype(np.float32))
+
+    def _shuffle_rows(self) -> Any:
+        self.shuffles.assign_add(1)
+        seed = tf.stack([tf.constant(self.seed, tf.int64), self.shuffles])
+        self.order.assign(tf.random.experimental.stateless_shuffle(tf.range(self.n), seed))
+        return tf.constant(0)
+
+    def _batch(self, start: Any, stop: Any) -> Any:
+        idx = self.order[start:stop]
+        return {k: tf.gather(v, idx) for k, v in self.x0.items()}, tf.gather(self.y0, idx)
+
+
+def _lever_engine(shape: list[str], data: Any, lever: str, steps: int) -> CompiledEpochs:
+    import keras
+
+    from recexp.config import load_spec
+    from recexp.models.build import build_recommender
+    from recexp.training.fit import id_inputs
+
+    overrides, fused, gathered = LEVERS[lever]
+    config = load_spec(SPECS / "mf_ml25m_shape.yaml", [*shape, *overrides])
+    model = build_recommender(config, data).model
+    if fused:
+        rate = config.optimizer.learning_rate
+        model.compile(
+            optimizer=FusedSparseAdagrad(learning_rate=rate),
+            loss=model.loss,
+            metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+        )
+    engine_class = GatheredBatches if gathered else CompiledEpochs
+    x = id_inputs(data.train.user, data.train.item)
+    return engine_class(
+        model, x, data.train.rating, config.training.batch_size, True, 42, max_steps=steps
+    )
+
+
+def shape_levers(
+    shapes: dict[str, tuple[list[str], Any]], steps: int, rounds: int = 4
+) -> list[dict[str, Any]]:
+    """Per lever, ratings/s at each shape (``{name: (spec overrides, prepared data)}``) and
+    their ratio (the last shape's over the first's); every engine is built first, then the
+    rounds run them all in turn."""
+    engines = {
+        (lever, name): _lever_engine(shape, data, lever, steps)
+        for lever in LEVERS
+        for name, (shape, data) in shapes.items()
+    }
+    walls: dict[tuple[str, str], list[float]] = {key: [] for key in engines}
+    for _ in range(rounds):
+        for key, engine in engines.items():
+            start = time.perf_counter()
+            engine.run_epoch()  # the first round's epoch also traces
+            walls[key].append(time.perf_counter() - start)
+    names = list(shapes)
+    out = []
+    for lever in LEVERS:
+        figures = {
+            name: engines[lever, name].ratings_per_epoch / float(np.median(walls[lever, name][1:]))
+            for name in names
+        }
+        ratio = figures[names[-1]] / figures[names[0]]
+        out.append({"lever": lever, "ratings_per_second": figures, "ratio": ratio})
+    return out
