@@ -3,7 +3,8 @@
     python -m benchmarks.speed_profile      # prints one JSON line (benchmarks.speed calls it)
 
 The case is configs/speed/mf_ml25m_shape.yaml at MovieLens 1M's shape (6,040 x 3,706 x
-1M ratings; batch 4096, lazy Adam). Every piece runs the same batches (the engine's
+1M ratings; batch 4096, the spec's optimizer: row-wise Adagrad since 2026-12-03, lazy Adam
+before). Every piece runs the same batches (the engine's
 shuffled order) in one ``tf.function`` loop per epoch:
 
 * ``inputs``: slicing the batch's codes and ratings out of the resident (shuffled) arrays;
@@ -174,6 +175,7 @@ def measure(engine: Any) -> dict[str, Any]:
     wall, graph = _epoch_seconds(engine)
     return {
         "n_train": engine.n,
+        "optimizer": type(engine.model.optimizer).__name__,
         "batch_size": engine.batch_size,
         "steps": engine.steps,
         "epoch_wall": wall,

@@ -65,8 +65,8 @@ def _scale(report: dict[str, Any]) -> list[str]:
         "",
         "## Scale: MovieLens 25M's shape beside MovieLens 1M's (synthetic, speed settings)",
         "",
-        "| family | shape | users x items x ratings | ratings/s | 25M / 1M | peak RSS MB "
-        "| load + encode s | epochs (steps per epoch) | test RMSE |",
+        "| family (optimizer) | shape | users x items x ratings | ratings/s | 25M / 1M "
+        "| peak RSS MB | load + encode s | epochs (steps per epoch) | test RMSE |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for c in report["scale"]:
@@ -75,8 +75,9 @@ def _scale(report: dict[str, Any]) -> list[str]:
             steps = c["steps_per_epoch"] if shape == "25M" and c["steps_per_epoch"] else "all"
             ratio = f"{c['ratio']:.2f}" if shape == "25M" else ""
             lines.append(
-                f"| {c['family']} | {shape} | {r['users']:,} x {r['items']:,} x "
-                f"{r['ratings']:,} | {r['ratings_per_second']:,.0f} | {ratio} "
+                f"| {c['family']} ({r.get('optimizer', 'lazy_adam')}) | {shape} "
+                f"| {r['users']:,} x {r['items']:,} x {r['ratings']:,} "
+                f"| {r['ratings_per_second']:,.0f} | {ratio} "
                 f"| {r['peak_rss_mb']:,.0f} | {r['load_encode_seconds']:.1f} "
                 f"| {r['epochs']} ({steps}) | {r['test_rmse']:.4f} |"
             )
@@ -135,7 +136,7 @@ def _profile(report: dict[str, Any]) -> list[str]:
     lines = [
         "",
         f"## Profile of one mf epoch (MovieLens 1M shape, {p['n_train']:,} ratings, batch "
-        f"{p['batch_size']}, {p['steps']} steps, lazy Adam)",
+        f"{p['batch_size']}, {p['steps']} steps, {p.get('optimizer', 'LazyAdam')})",
         "",
         f"Epoch wall {p['epoch_wall']:.2f} s ({p['ratings_per_second']:,.0f} ratings/s): "
         f"inside graph calls {p['graph']:.2f} s, Python between calls {p['python']:.3f} s.",

@@ -100,7 +100,9 @@ class CompiledEpochs:
         seed = tf.stack([tf.constant(self.seed, tf.int64), self.shuffles])
         perm = tf.random.experimental.stateless_shuffle(tf.range(self.n), seed)
         for variable in [self.order, self.y, *self.x.values()]:
-            variable.assign(tf.gather(variable, perm))
+            # Gather from the value read, not the variable: a gather on a resource variable
+            # switches it to copy-on-read, and every step's slice would then copy it whole.
+            variable.assign(tf.gather(variable.read_value(), perm))
         return tf.constant(0)
 
     def _steps_between(self, first: Any, last: Any) -> Any:

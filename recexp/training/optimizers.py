@@ -47,7 +47,7 @@ class SGDOptions(OptimizerOptions):
 
 
 class AdagradOptions(OptimizerOptions):
-    name: Literal["adagrad", "sparse_adagrad"] = "adagrad"
+    name: Literal["adagrad", "sparse_adagrad", "rowwise_adagrad"] = "adagrad"
     initial_accumulator_value: PositiveFloat = 0.1
     epsilon: PositiveFloat = 1e-7
 
@@ -107,6 +107,19 @@ def make_sparse_adagrad(o: AdagradOptions) -> Any:
     from recexp.training.sparse_optimizers import SparseAdagrad
 
     return SparseAdagrad(
+        initial_accumulator_value=o.initial_accumulator_value, epsilon=o.epsilon, **o.common()
+    )
+
+
+@OPTIMIZERS.register(
+    "rowwise_adagrad",
+    options=AdagradOptions,
+    help="Adagrad with one accumulator per table row, updating only the rows in the batch",
+)
+def make_rowwise_adagrad(o: AdagradOptions) -> Any:
+    from recexp.training.sparse_optimizers import RowwiseAdagrad
+
+    return RowwiseAdagrad(
         initial_accumulator_value=o.initial_accumulator_value, epsilon=o.epsilon, **o.common()
     )
 

@@ -1,4 +1,5 @@
-"""LazyAdam / SparseAdagrad: hand-computed steps, dense parity, clipping, fit, config."""
+"""LazyAdam / SparseAdagrad / RowwiseAdagrad: hand-computed steps, dense parity, clipping,
+fit, config."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ tf = pytest.importorskip("tensorflow")
 
 from recexp.training.sparse_optimizers import (  # noqa: E402
     LazyAdam,
+    RowwiseAdagrad,
     SparseAdagrad,
     deduplicate_indexed_slices,
 )
@@ -164,6 +166,35 @@ def test_sparse_adagrad_matches_hand_computation_and_dense_adagrad(initial):
         )
 
 
+@pytest.mark.parametrize("initial", [0.1, 0.0])
+def test_rowwise_adagrad_keeps_one_accumulator_a_row_sparse_or_dense(initial):
+    """Hand-computed steps (row 1 repeated: its gradient summed first); the same optimizer
+    fed the densified gradient ends with the same weights and accumulators."""
+    sparse_model, dense_model = twin_models()
+    kw = {"learning_rate": LR, "initial_accumulator_value": initial, "epsilon": EPS}
+    opt, dense_opt = RowwiseAdagrad(**kw), RowwiseAdagrad(**kw)
+    emb = sparse_model.get_layer("emb").embeddings
+    w = emb.numpy().copy()
+    w0 = w.copy()
+    acc = np.full((5, 1), initial)
+    for _ in (1, 2):
+        g = step(sparse_model, opt)
+        step(dense_model, dense_opt, dense=True)
+        r = TOUCHED
+        acc[r] += np.mean(g[r] ** 2, axis=1, keepdims=True)
+        w[r] -= LR * g[r] / np.sqrt(acc[r] + EPS)
+        np.testing.assert_array_equal(emb.numpy()[UNTOUCHED], w0[UNTOUCHED])
+        np.testing.assert_allclose(emb.numpy()[r], w[r], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(slot(opt, opt._accumulators, emb), acc, rtol=1e-5)
+    for a, b in zip(sparse_model.get_weights(), dense_model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    for a, b in zip(opt._accumulators, dense_opt._accumulators, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    dense = sparse_model.get_layer("dense")
+    shapes = [tuple(slot(opt, opt._accumulators, v).shape) for v in (emb, dense.kernel, dense.bias)]
+    assert shapes == [(5, 1), (2, 1), (1,)]  # a number a row; the bias element-wise
+
+
 def test_dense_adagrad_nan_where_sparse_is_not():
     """initial_accumulator_value + epsilon == 0: dense divides 0 by 0 on untouched rows."""
     sparse_model, ref_model = twin_models()
@@ -220,6 +251,7 @@ def mf_model(n_users=40, n_items=30):
         # XLA: the scatter updates compile too.
         (lambda: LazyAdam(learning_rate=0.05, weight_decay=1e-4, global_clipnorm=5.0), True),
         (lambda: SparseAdagrad(learning_rate=0.3), False),
+        (lambda: RowwiseAdagrad(learning_rate=0.3), False),
     ],
 )
 def test_fit_reduces_loss(make, jit):
@@ -240,6 +272,7 @@ def test_fit_reduces_loss(make, jit):
         SparseAdagrad(
             learning_rate=0.05, initial_accumulator_value=0.2, epsilon=1e-6, clipnorm=1.0
         ),
+        RowwiseAdagrad(learning_rate=0.1, initial_accumulator_value=0.05, weight_decay=0.01),
     ],
 )
 def test_config_round_trip(opt):
