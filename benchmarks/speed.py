@@ -134,11 +134,20 @@ def main() -> None:
         print(markdown(report))
         return
     os.environ.setdefault("RECEXP_DATA_DIR", str(SHARED_DATA))
-    report = run_all(args)
+    print(markdown(run_all(args)))
+
+
+def save(report: dict[str, Any]) -> None:
+    """speed.json and speed.md as they stand (after every section: a later failure keeps
+    the sections measured before it)."""
+    report["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": sys.platform,
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "speed.md").write_text(markdown(report))
-    print(markdown(report))
 
 
 def run_cases(args: Any, runs: Path) -> list[dict[str, Any]]:
@@ -196,33 +205,28 @@ def run_peers(args: Any) -> list[dict[str, Any]]:
 
 
 def run_all(args: Any) -> dict[str, Any]:
-    """The sections asked for (``--only``), merged into the last speed.json."""
+    """The sections asked for (``--only``), merged into the last speed.json, which is
+    saved after each section."""
     from benchmarks.speed_scale import scale_cases
 
     path = RESULTS / "speed.json"
     report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    runs = Path(tempfile.mkdtemp(prefix="recexp-bench-"))
-    only = set(args.only or ["cases", "peers", "scale", "profile", "startup"])
-    if "cases" in only:
-        report["cases"] = run_cases(args, runs)
-    if "peers" in only:
-        report["peers"] = run_peers(args)
-    if "scale" in only:
-        report["scale"] = scale_cases(args.scale_steps or None, quick=args.quick)
-    if "profile" in only:
-        report["profile"] = module_json("benchmarks.speed_profile")
-    if "startup" in only:
-        report["startup"] = startup_seconds(runs)
-    if isinstance(report.get("scale"), dict):  # the format before issue 14
+    for old in ("scale_tenth", "scale_vs_small", "scale_vs_tenth"):  # formats before issue 14
+        report.pop(old, None)
+    if isinstance(report.get("scale"), dict):
         del report["scale"]
-    report.pop("scale_tenth", None)
-    report.pop("scale_vs_small", None)
-    report.pop("scale_vs_tenth", None)
-    report["machine"] = {
-        "cpus": os.cpu_count(),
-        "platform": sys.platform,
-        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
+    runs = Path(tempfile.mkdtemp(prefix="recexp-bench-"))
+    sections = {
+        "cases": lambda: run_cases(args, runs),
+        "peers": lambda: run_peers(args),
+        "scale": lambda: scale_cases(args.scale_steps or None, quick=args.quick),
+        "profile": lambda: module_json("benchmarks.speed_profile"),
+        "startup": lambda: startup_seconds(runs),
     }
+    for name, run in sections.items():
+        if not args.only or name in args.only:
+            report[name] = run()
+            save(report)
     return report
 
 

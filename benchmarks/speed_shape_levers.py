@@ -29,11 +29,9 @@ from recexp.training.engine import CompiledEpochs
 from recexp.training.sparse_optimizers import SparseAdagrad, _raw
 
 ADAGRAD = [
-    "optimizer.name=sparse_adagrad",
-    "optimizer.learning_rate=0.05",
-    "optimizer.initial_accumulator_value=1e-6",
+    'optimizer={"name": "sparse_adagrad", "learning_rate": 0.05, "initial_accumulator_value": 1e-6}'
 ]
-LAZY_ADAM = ["optimizer.name=lazy_adam", "optimizer.learning_rate=0.01"]
+LAZY_ADAM = ['optimizer={"name": "lazy_adam", "learning_rate": 0.01}']
 #: lever name -> (spec overrides, fused Adagrad kernel, gathered batches)
 LEVERS: dict[str, tuple[list[str], bool, bool]] = {
     "the spec as shipped (row-wise Adagrad, dim 32)": ([], False, False),
