@@ -93,16 +93,21 @@ class CompiledEpochs:
         self._run_steps = tf.function(self._steps_between, reduce_retracing=True)
 
     def _shuffle_rows(self) -> Any:
-        """A new pass: permute the rows (and ``order``) in place by a fresh permutation."""
+        """A new pass: the rows move in place to a fresh order of the caller's rows (the
+        same orders, seed by seed, as when each batch was gathered through them)."""
         if not self.shuffle:
             return tf.constant(0)
         self.shuffles.assign_add(1)
         seed = tf.stack([tf.constant(self.seed, tf.int64), self.shuffles])
-        perm = tf.random.experimental.stateless_shuffle(tf.range(self.n), seed)
-        for variable in [self.order, self.y, *self.x.values()]:
+        order = tf.random.experimental.stateless_shuffle(tf.range(self.n), seed)
+        # Position i takes the caller's row order[i], which now sits at where[order[i]].
+        where = tf.math.invert_permutation(self.order.read_value())
+        moves = tf.gather(where, order)
+        for variable in [self.y, *self.x.values()]:
             # Gather from the value read, not the variable: a gather on a resource variable
             # switches it to copy-on-read, and every step's slice would then copy it whole.
-            variable.assign(tf.gather(variable.read_value(), perm))
+            variable.assign(tf.gather(variable.read_value(), moves))
+        self.order.assign(order)
         return tf.constant(0)
 
     def _steps_between(self, first: Any, last: Any) -> Any:

@@ -104,15 +104,20 @@ def test_bounded_epochs_walk_on_through_one_shuffle():
 
 
 def test_rows_stay_paired_through_in_place_shuffles():
-    """The engine holds the rows in the shuffled order (batches are slices): after three
-    passes row i is still the caller's row order[i], codes and rating together."""
+    """The engine holds the rows in the shuffled order (batches are slices): after each of
+    three passes row i is the caller's row order[i], codes and rating together, and the
+    order is the seeded shuffle each pass always had (the numbers of earlier runs hold)."""
+    import tensorflow as tf
+
     from recexp.training.engine import CompiledEpochs
 
     model, x, y = _tiny_mf(100)
     engine = CompiledEpochs(model, x, y, batch_size=64, seed=5)
-    for _ in range(3):
+    for shuffles in (1, 2, 3):
         engine.run_epoch()
         order = engine.order.numpy()
+        seeded = tf.random.experimental.stateless_shuffle(tf.range(100), [5, shuffles])
+        np.testing.assert_array_equal(order, seeded.numpy())
         for key, column in x.items():
             np.testing.assert_array_equal(engine.x[key].numpy(), column[order])
         np.testing.assert_array_equal(engine.y.numpy().reshape(-1), y.reshape(-1)[order])
