@@ -29,7 +29,7 @@ from recexp.training.engine import CompiledEpochs
 from recexp.training.sparse_optimizers import SparseAdagrad, _raw
 
 ADAGRAD = [
-    'optimizer={"name": "sparse_adagrad", "learning_rate": 0.05, "initial_accumulator_value": 1e-6}'
+    'optimizer={"name": "sparse_adagrad", "learning_rate": 0.2, "initial_accumulator_value": 1e-6}'
 ]
 LAZY_ADAM = ['optimizer={"name": "lazy_adam", "learning_rate": 0.01}']
 #: lever name -> (spec overrides, fused Adagrad kernel, gathered batches)
