@@ -57,6 +57,25 @@ def test_top_items_are_the_models_best_unrated_items(runs):
     assert result.table["ratings"].tolist() == train_counts[codes].tolist()
 
 
+@pytest.mark.parametrize("family", ["mf", "biases"])
+def test_a_fresh_process_recommends(runs, family):
+    """`recexp recommend` as a user runs it: a new process, where no model module has been
+    imported yet (Keras' recommender classes are defined on import)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "recexp", "recommend", str(runs[family]), "--user", "1"]
+        + ["--top", "3", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("rank,item") and len(lines) == 4
+
+
 def test_include_rated_and_min_ratings(runs):
     _, data, _ = load_run(runs["mf"])
     raw_user = str(data.users.inverse(np.array([0]))[0])

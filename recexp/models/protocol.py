@@ -109,7 +109,7 @@ class Recommender(ABC):
 
         try:
             name = json.loads((directory / RECOMMENDER_FILE).read_text())["class"]
-            cls = Recommender.classes[name]
+            cls = _saved_class(name)
         except FileNotFoundError:
             cls = _legacy_class(directory)
         except (KeyError, TypeError, ValueError):
@@ -127,6 +127,23 @@ class Recommender(ABC):
             ) from None
 
 
+#: Recommender classes whose modules import Keras, so importing ``recexp.models`` does not
+#: define them: a fresh process (``recexp recommend``) imports them when a run names them.
+KERAS_CLASSES = {
+    "KerasRecommender": "recexp.models.keras_model",
+    "TwoTowerRecommender": "recexp.models.retrieval",
+}
+
+
+def _saved_class(name: str) -> type[Recommender]:
+    """The class a run's recommender.json names (KeyError: none by that name)."""
+    if name in KERAS_CLASSES and name not in Recommender.classes:
+        import importlib
+
+        importlib.import_module(KERAS_CLASSES[name])
+    return Recommender.classes[name]
+
+
 def _legacy_class(directory: Path) -> type[Recommender]:
     """Runs saved before recommender.json: the model file says which class."""
     from recexp.errors import ConfigError
@@ -134,5 +151,5 @@ def _legacy_class(directory: Path) -> type[Recommender]:
     if (directory / MODEL_NPZ).is_file():
         return Recommender.classes["ClosedFormRecommender"]
     if (directory / MODEL_KERAS).is_file():
-        return Recommender.classes["KerasRecommender"]
+        return _saved_class("KerasRecommender")
     raise ConfigError(f"the run saved no model ({MODEL_KERAS} or {MODEL_NPZ})", file=str(directory))
