@@ -1,4 +1,4 @@
-"""Levers on the 25M / 1M ratio: the same mf epochs at both shapes, one lever at a time.
+"""Levers on the 25M / 1M ratio: the same epochs at both shapes, one lever at a time.
 
 ``benchmarks.speed_profile`` calls :func:`shape_levers` with both shapes' data already
 prepared. Each lever runs ``steps`` batches an epoch at each shape, the levers interleaved
@@ -13,37 +13,67 @@ median of rounds 2..``rounds`` (the first traces). The levers:
 * sparse Adagrad (one slot of ``dim`` numbers a row), with recexp's gather/scatter ops
   and with TensorFlow's own fused C++ kernel (``ResourceSparseApplyAdagradV2``: one pass
   over the rows updates accumulator and weights; its epsilon sits outside the square root,
-  Keras 3's inside, so it lives here as a benchmark lever, not as a product optimizer).
+  Keras 3's inside, so it lives here as a benchmark lever, not as a product optimizer);
+* neumf's 25M-shape spec (lazy Adam on four tables and the MLP), and the same with
+  row-wise Adagrad on its tables and lazy Adam on the MLP (TorchRec's split; a benchmark
+  lever, since a Keras optimizer is one per model).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from benchmarks.speed_scale import SPECS
 from recexp.training.engine import CompiledEpochs
-from recexp.training.sparse_optimizers import SparseAdagrad, _raw
+from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad, _raw
 
 ADAGRAD = [
     'optimizer={"name": "sparse_adagrad", "learning_rate": 0.2, "initial_accumulator_value": 1e-6}'
 ]
 LAZY_ADAM = ['optimizer={"name": "lazy_adam", "learning_rate": 0.01}', "model.dim=32"]
-#: lever name -> (spec overrides, fused Adagrad kernel, gathered batches)
-LEVERS: dict[str, tuple[list[str], bool, bool]] = {
-    "the spec as shipped (row-wise Adagrad, dim 8)": ([], False, False),
-    "dim 32 tables": (["model.dim=32"], False, False),
-    "lazy Adam, dim 32 (the spec before 2026-12-03)": (LAZY_ADAM, False, False),
-    "lazy Adam, dim 32, batches gathered through the order (the engine before)": (
-        LAZY_ADAM,
-        False,
-        True,
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One row: a spec with overrides, optionally another optimizer or the old engine."""
+
+    overrides: list[str] = field(default_factory=list)
+    spec: str = "mf_ml25m_shape.yaml"
+    optimizer: Callable[[Any], Any] | None = None  # config -> a Keras optimizer
+    gathered: bool = False
+
+
+def _fused_adagrad(config: Any) -> Any:
+    o = config.optimizer
+    return FusedSparseAdagrad(
+        learning_rate=o.learning_rate, initial_accumulator_value=o.initial_accumulator_value
+    )
+
+
+def _tables_rowwise(config: Any) -> Any:
+    return TablesRowwiseRestLazyAdam(table_learning_rate=0.2, learning_rate=0.004)
+
+
+LEVERS: dict[str, Lever] = {
+    "the spec as shipped (row-wise Adagrad, dim 8)": Lever(),
+    "dim 32 tables": Lever(["model.dim=32"]),
+    "lazy Adam, dim 32 (the spec before 2026-12-03)": Lever(LAZY_ADAM),
+    "lazy Adam, dim 32, batches gathered through the order (the engine before)": Lever(
+        LAZY_ADAM, gathered=True
     ),
-    "sparse Adagrad (gather/scatter ops)": (ADAGRAD, False, False),
-    "sparse Adagrad (TensorFlow's fused kernel)": (ADAGRAD, True, False),
+    "sparse Adagrad (gather/scatter ops)": Lever(ADAGRAD),
+    "sparse Adagrad (TensorFlow's fused kernel)": Lever(ADAGRAD, optimizer=_fused_adagrad),
+    "neumf: its spec as shipped (lazy Adam)": Lever(spec="neumf_ml25m_shape.yaml"),
+    "neumf: row-wise Adagrad on the tables, lazy Adam on the rest": Lever(
+        spec="neumf_ml25m_shape.yaml", optimizer=_tables_rowwise
+    ),
 }
 
 
@@ -69,6 +99,40 @@ class FusedSparseAdagrad(SparseAdagrad):
         )
 
 
+class TablesRowwiseRestLazyAdam(LazyAdam):
+    """Row-wise Adagrad on the embedding tables and lazy Adam on the rest: TorchRec's split
+    (a fused optimizer for the tables, a dense one for the MLP). Keras 3 has no per-variable
+    optimizers, so this is a benchmark lever; Adam's slots are still allocated for the
+    tables, unused (memory, not traffic)."""
+
+    def __init__(self, table_learning_rate: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.table_learning_rate = table_learning_rate
+
+    def build(self, var_list: Any) -> None:
+        if self.built:
+            return
+        super().build(var_list)
+        one_a_row = keras.initializers.Constant(1e-6)
+        self._row_accumulators = {
+            i: self.add_variable((v.shape[0], 1), one_a_row, name=f"row_acc_{i}")
+            for i, v in enumerate(var_list)
+            if "embedding" in v.path
+        }
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        index = self._get_variable_index(variable)
+        if not isinstance(gradient, tf.IndexedSlices) or index not in self._row_accumulators:
+            super().update_step(gradient, variable, learning_rate)
+            return
+        indices, grad = self._prepare_sparse(gradient, variable)
+        acc = _raw(self._row_accumulators[index])
+        rows = tf.gather(acc, indices) + tf.reduce_mean(tf.square(grad), axis=1, keepdims=True)
+        acc.scatter_update(tf.IndexedSlices(rows, indices))
+        delta = self.table_learning_rate * grad / tf.sqrt(rows + self.epsilon)
+        _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
+
+
 class GatheredBatches(CompiledEpochs):
     """The engine before 2026-12-03: rows stay in the caller's order and each batch is
     gathered through the shuffled positions (a random read per rating)."""
@@ -89,27 +153,21 @@ class GatheredBatches(CompiledEpochs):
         return {k: tf.gather(v, idx) for k, v in self.x0.items()}, tf.gather(self.y0, idx)
 
 
-def _lever_engine(shape: list[str], data: Any, lever: str, steps: int) -> CompiledEpochs:
-    import keras
-
+def _lever_engine(shape: list[str], data: Any, name: str, steps: int) -> CompiledEpochs:
     from recexp.config import load_spec
     from recexp.models.build import build_recommender
     from recexp.training.fit import id_inputs
 
-    overrides, fused, gathered = LEVERS[lever]
-    config = load_spec(SPECS / "mf_ml25m_shape.yaml", [*shape, *overrides])
+    lever = LEVERS[name]
+    config = load_spec(SPECS / lever.spec, [*shape, *lever.overrides])
     model = build_recommender(config, data).model
-    if fused:
-        o = config.optimizer
+    if lever.optimizer is not None:
         model.compile(
-            optimizer=FusedSparseAdagrad(
-                learning_rate=o.learning_rate,
-                initial_accumulator_value=o.initial_accumulator_value,  # type: ignore[union-attr]
-            ),
+            optimizer=lever.optimizer(config),
             loss=model.loss,
             metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
         )
-    engine_class = GatheredBatches if gathered else CompiledEpochs
+    engine_class = GatheredBatches if lever.gathered else CompiledEpochs
     x = id_inputs(data.train.user, data.train.item)
     return engine_class(
         model, x, data.train.rating, config.training.batch_size, True, 42, max_steps=steps
