@@ -85,7 +85,13 @@ def test_validation_refuses_what_cannot_run_in_one_line(spec, overrides, line):
     assert "\n" not in str(error.value)
 
 
-def test_mirrored_on_two_logical_cpus_matches_one_device(spec, tmp_path):
+@pytest.mark.parametrize(
+    "optimizer",
+    ["{name: lazy_adam, learning_rate: 0.01}", "{name: rowwise_adagrad, learning_rate: 0.1}"],
+)
+def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path, optimizer):
+    spec = tmp_path / "dist.yaml"
+    spec.write_text(SPEC.replace("{name: lazy_adam, learning_rate: 0.01}", optimizer))
     subprocess.run(
         [
             sys.executable,
