@@ -200,11 +200,11 @@ NOTES = """
   recexp's Jester spec was re-tuned beside it on val RMSE (2026-12-03: dim 8, l2 0.2,
   lr 0.006: val 3.8880; the grid is in the spec). SVD++ on the
   Jester shape is capped at one epoch (ratings/s only).
-- mf's 25M-shape spec trains with row-wise Adagrad and dim 8 since 2026-12-03 (lazy Adam and
-  dim 32 before), both chosen on val RMSE at the 1M shape within its 3 epochs (optimizer:
-  0.8018 vs 0.8048 at dim 32; dim 8/16/32: 0.7967/0.7987/0.8018; the synthetic data's true
-  rank is 4; grids in the spec); the table of levers on the 25M / 1M ratio measures the
-  spec before beside it.
+- mf's 25M-shape spec trains with row-wise Adagrad since 2026-12-03 (lazy Adam before), chosen
+  on val RMSE at the 1M shape within its 3 epochs (0.8018 vs 0.8048); its dim stays 32: dim
+  8 was better on val at the 1M shape (0.7967) but worse at the 25M shape within the
+  benchmark's bounded epochs (0.8498 vs 0.8378). Grids in the spec; the table of levers on
+  the 25M / 1M ratio measures dim 8 and the lazy-Adam spec before beside it.
 - The NeuMF accuracy spec on the Jester shape is capped at 6 epochs; the 25M-shape cases at
   1,500 batches (6.1M ratings) per epoch, 3 epochs, ratings/s the median of epochs 2-3.
   Bounded epochs walk on through one shuffled order (as Keras' `steps_per_epoch` on a
