@@ -4,8 +4,8 @@
 
 The case is configs/speed/mf_ml25m_shape.yaml at MovieLens 1M's shape (6,040 x 3,706 x
 1M ratings; batch 4096, the spec's optimizer: row-wise Adagrad since 2026-12-03, lazy Adam
-before). Every piece runs the same batches (the engine's
-shuffled order) in one ``tf.function`` loop per epoch:
+before). Every piece runs the same batches (the engine's shuffled order) in one
+``tf.function`` loop per epoch:
 
 * ``inputs``: slicing the batch's codes and ratings out of the resident (shuffled) arrays;
 * ``forward``: + the model's forward pass (two table gathers, two bias gathers, dot, loss);

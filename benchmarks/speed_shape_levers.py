@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from benchmarks.speed_scale import SPECS
 from recexp.training.engine import CompiledEpochs
-from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad, _raw
+from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad, _raw, rowwise_adagrad_rows
 
 ADAGRAD = [
     'optimizer={"name": "sparse_adagrad", "learning_rate": 0.2, "initial_accumulator_value": 1e-6}'
@@ -58,7 +58,9 @@ def _fused_adagrad(config: Any) -> Any:
 
 
 def _tables_rowwise(config: Any) -> Any:
-    return TablesRowwiseRestLazyAdam(table_learning_rate=0.2, learning_rate=0.004)
+    """The tables at the mf spec's row-wise rate; the MLP at the neumf spec's own rate."""
+    rate = config.optimizer.learning_rate
+    return TablesRowwiseRestLazyAdam(table_learning_rate=0.2, learning_rate=rate)
 
 
 LEVERS: dict[str, Lever] = {
@@ -126,11 +128,11 @@ class TablesRowwiseRestLazyAdam(LazyAdam):
             super().update_step(gradient, variable, learning_rate)
             return
         indices, grad = self._prepare_sparse(gradient, variable)
-        acc = _raw(self._row_accumulators[index])
-        rows = tf.gather(acc, indices) + tf.reduce_mean(tf.square(grad), axis=1, keepdims=True)
-        acc.scatter_update(tf.IndexedSlices(rows, indices))
-        delta = self.table_learning_rate * grad / tf.sqrt(rows + self.epsilon)
-        _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
+        accumulator = self._row_accumulators[index]
+        rate, epsilon = (
+            tf.cast(v, variable.dtype) for v in (self.table_learning_rate, self.epsilon)
+        )
+        rowwise_adagrad_rows(variable, accumulator, indices, grad, rate, epsilon)
 
 
 class GatheredBatches(CompiledEpochs):

@@ -68,7 +68,13 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-__all__ = ["LazyAdam", "RowwiseAdagrad", "SparseAdagrad", "deduplicate_indexed_slices"]
+__all__ = [
+    "LazyAdam",
+    "RowwiseAdagrad",
+    "SparseAdagrad",
+    "deduplicate_indexed_slices",
+    "rowwise_adagrad_rows",
+]
 
 
 def deduplicate_indexed_slices(grad: tf.IndexedSlices) -> tf.IndexedSlices:
@@ -290,7 +296,17 @@ class RowwiseAdagrad(_SparseMixin, keras.optimizers.Adagrad):
             return
         indices, grad = self._prepare_sparse(gradient, variable)
         self._decay(variable, learning_rate, indices)
-        acc_rows = tf.gather(acc, indices) + tf.reduce_mean(tf.square(grad), axis=1, keepdims=True)
-        acc.scatter_update(tf.IndexedSlices(acc_rows, indices))
-        delta = (lr * grad) / tf.sqrt(acc_rows + epsilon)
-        _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
+        rowwise_adagrad_rows(variable, acc, indices, grad, lr, epsilon)
+
+
+def rowwise_adagrad_rows(
+    variable: Any, accumulator: Any, indices: Any, grad: Any, lr: Any, epsilon: Any
+) -> None:
+    """Row-wise Adagrad on the rows ``indices`` (distinct) of a table: ``acc[r] += mean_j
+    g[r, j]**2``, ``w[r] -= lr g[r] / sqrt(acc[r] + epsilon)``; ``accumulator`` is
+    ``[rows, 1]``."""
+    acc = _raw(accumulator)
+    acc_rows = tf.gather(acc, indices) + tf.reduce_mean(tf.square(grad), axis=1, keepdims=True)
+    acc.scatter_update(tf.IndexedSlices(acc_rows, indices))
+    delta = (lr * grad) / tf.sqrt(acc_rows + epsilon)
+    _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
