@@ -32,7 +32,8 @@ import tensorflow as tf
 
 from benchmarks.speed_scale import SPECS
 from recexp.training.engine import CompiledEpochs
-from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad, _raw, rowwise_adagrad_rows
+from recexp.training.rowwise_adagrad import rowwise_adagrad_rows
+from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad, _raw
 
 ADAGRAD = [
     'optimizer={"name": "sparse_adagrad", "learning_rate": 0.2, "initial_accumulator_value": 1e-6}'

@@ -117,7 +117,7 @@ def make_sparse_adagrad(o: AdagradOptions) -> Any:
     help="Adagrad with one accumulator per table row, updating only the rows in the batch",
 )
 def make_rowwise_adagrad(o: AdagradOptions) -> Any:
-    from recexp.training.sparse_optimizers import RowwiseAdagrad
+    from recexp.training.rowwise_adagrad import RowwiseAdagrad
 
     return RowwiseAdagrad(
         initial_accumulator_value=o.initial_accumulator_value, epsilon=o.epsilon, **o.common()

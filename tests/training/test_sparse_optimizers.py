@@ -9,9 +9,9 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
+from recexp.training.rowwise_adagrad import RowwiseAdagrad  # noqa: E402
 from recexp.training.sparse_optimizers import (  # noqa: E402
     LazyAdam,
-    RowwiseAdagrad,
     SparseAdagrad,
     deduplicate_indexed_slices,
 )
