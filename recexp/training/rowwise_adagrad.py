@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from recexp.training.sparse_optimizers import _raw, _SparseMixin
+from recexp.training.sparse_optimizers import _raw, _SparseMixin, subtract_rows
 
 __all__ = ["RowwiseAdagrad", "rowwise_adagrad_rows"]
 
@@ -80,5 +80,4 @@ def rowwise_adagrad_rows(
     acc = _raw(accumulator)
     acc_rows = tf.gather(acc, indices) + tf.reduce_mean(tf.square(grad), axis=1, keepdims=True)
     acc.scatter_update(tf.IndexedSlices(acc_rows, indices))
-    delta = (lr * grad) / tf.sqrt(acc_rows + epsilon)
-    _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
+    subtract_rows(variable, indices, (lr * grad) / tf.sqrt(acc_rows + epsilon))

@@ -83,6 +83,16 @@ def _raw(variable: Any) -> Any:
     return variable.value if isinstance(variable, keras.Variable) else variable
 
 
+def subtract_rows(variable: Any, indices: Any, delta: Any) -> None:
+    """``variable[indices] -= delta`` for *distinct* ``indices``: the rows gathered,
+    reduced and written back whole (``ResourceScatterUpdate``). The same numbers as
+    ``scatter_sub``, whose CPU kernel applies each row through an Eigen expression: on
+    tables beyond the cache it cost 2.7x more per row (MovieLens 25M's shape; see
+    ``benchmarks/speed_shape_levers.py``)."""
+    raw = _raw(variable)
+    raw.scatter_update(tf.IndexedSlices(tf.gather(raw, indices) - delta, indices))
+
+
 class _SparseMixin:
     """Shared machinery: duplicate merging, sparse-preserving clipping, lazy weight decay.
 
@@ -95,14 +105,23 @@ class _SparseMixin:
     clipvalue: Any
     global_clipnorm: Any
 
+    #: True while update_step runs on gradients already merged for clipping (trace time)
+    _merged = False
+
     def _backend_apply_gradients(self, grads: Any, trainable_variables: Any) -> Any:
-        if self.clipnorm or self.clipvalue or self.global_clipnorm:
-            # Clipping must see the true (merged) gradient; update_step merges otherwise.
-            grads = [
-                deduplicate_indexed_slices(g) if isinstance(g, tf.IndexedSlices) else g
-                for g in grads
-            ]
-        return super()._backend_apply_gradients(grads, trainable_variables)  # type: ignore[misc]
+        if not (self.clipnorm or self.clipvalue or self.global_clipnorm):
+            return super()._backend_apply_gradients(grads, trainable_variables)  # type: ignore[misc]
+        # Clipping must see the true (merged) gradient; update_step merges otherwise. Merging
+        # twice is not harmless under XLA: tf.unique of a dynamically sized input comes back
+        # padded with a repeated id, whose stale row the scatters would write back.
+        grads = [
+            deduplicate_indexed_slices(g) if isinstance(g, tf.IndexedSlices) else g for g in grads
+        ]
+        self._merged = True
+        try:
+            return super()._backend_apply_gradients(grads, trainable_variables)  # type: ignore[misc]
+        finally:
+            self._merged = False
 
     def _clip_gradients(self, grads: Any) -> Any:
         # Keras allows only one of clipnorm / clipvalue / global_clipnorm.
@@ -142,12 +161,11 @@ class _SparseMixin:
         if indices is None:
             raw.assign_sub(raw * wd * lr)  # the TF backend's _apply_weight_decay
         else:
-            rows = tf.gather(raw, indices)
-            raw.scatter_sub(tf.IndexedSlices(rows * wd * lr, indices))
+            subtract_rows(raw, indices, tf.gather(raw, indices) * wd * lr)
 
-    @staticmethod
-    def _prepare_sparse(gradient: tf.IndexedSlices, variable: Any) -> tuple[Any, Any]:
-        gradient = deduplicate_indexed_slices(gradient)
+    def _prepare_sparse(self, gradient: tf.IndexedSlices, variable: Any) -> tuple[Any, Any]:
+        if not self._merged:
+            gradient = deduplicate_indexed_slices(gradient)
         return gradient.indices, tf.cast(gradient.values, variable.dtype)
 
 
@@ -204,8 +222,7 @@ class LazyAdam(_SparseMixin, keras.optimizers.Adam):
             v_rows = tf.maximum(tf.gather(v_hat, indices), v_rows)
             v_hat.scatter_update(tf.IndexedSlices(v_rows, indices))
 
-        delta = (m_rows * alpha) / (tf.sqrt(v_rows) + epsilon)
-        _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
+        subtract_rows(variable, indices, (m_rows * alpha) / (tf.sqrt(v_rows) + epsilon))
 
 
 @keras.saving.register_keras_serializable(package="recexp")
@@ -235,5 +252,4 @@ class SparseAdagrad(_SparseMixin, keras.optimizers.Adagrad):
 
         acc_rows = tf.gather(acc, indices) + tf.square(grad)
         acc.scatter_update(tf.IndexedSlices(acc_rows, indices))
-        delta = (lr * grad) / tf.sqrt(acc_rows + epsilon)
-        _raw(variable).scatter_sub(tf.IndexedSlices(delta, indices))
+        subtract_rows(variable, indices, (lr * grad) / tf.sqrt(acc_rows + epsilon))
