@@ -12,8 +12,12 @@ before). Every piece runs the same batches (the engine's shuffled order) in one
 * ``forward_backward``: + the gradients (IndexedSlices for the tables);
 * ``train_step``: Keras' whole ``train_step`` (+ the optimizer's row-wise scatter updates
   and the metrics), as the engine runs it;
-* ``gather_only`` / ``scatter_only``: the four tables' row gathers, and a row-wise
-  ``scatter_sub`` of the same rows, alone.
+* ``gather_only``: the four tables' row gathers alone;
+* ``unique_only``: merging the batch's repeated ids (``tf.unique``) alone;
+* ``scatter_only`` / ``rewrite_only``: the batch's distinct rows (merged first) updated by
+  ``scatter_sub`` (the optimizers before 2026-12-03), and rewritten whole by
+  :func:`~recexp.training.sparse_optimizers.subtract_rows` (gather, subtract,
+  ``scatter_update``: the optimizers since), alone.
 
 ``by_shape`` puts those pieces beside the same pieces over as many batches (240) at the 25M
 shape, with the distinct users and items per batch (the rows the lazy optimizer updates);
@@ -90,6 +94,8 @@ def _pieces(engine: Any) -> dict[str, float]:
     """Seconds per epoch of each piece (see the module docstring), after a warm-up call."""
     import tensorflow as tf
 
+    from recexp.training.sparse_optimizers import subtract_rows
+
     model, bs, n, steps = engine.model, engine.batch_size, engine.n, engine.steps
     tables = [w for w in model.trainable_variables if len(w.shape) == 2]
 
@@ -118,11 +124,19 @@ def _pieces(engine: Any) -> dict[str, float]:
     def gather_only(x: Any, y: Any) -> Any:
         return tf.add_n([tf.reduce_sum(tf.gather(t.value, ids_of(t, x))) for t in tables])
 
+    def distinct_rows(table: Any, x: Any) -> tuple[Any, Any]:
+        rows, _ = tf.unique(ids_of(table, x))
+        return rows, tf.fill([tf.shape(rows)[0], table.shape[1]], 1e-12)
+
     def scatter_only(x: Any, y: Any) -> Any:
         for table in tables:
-            rows = ids_of(table, x)
-            update = tf.fill([tf.shape(rows)[0], table.shape[1]], 1e-12)
+            rows, update = distinct_rows(table, x)
             table.value.scatter_sub(tf.IndexedSlices(update, rows))
+        return tf.constant(0.0)
+
+    def rewrite_only(x: Any, y: Any) -> Any:
+        for table in tables:
+            subtract_rows(table, *distinct_rows(table, x))
         return tf.constant(0.0)
 
     def unique_only(x: Any, y: Any) -> Any:
@@ -141,6 +155,7 @@ def _pieces(engine: Any) -> dict[str, float]:
         ("gather_only", gather_only),
         ("unique_only", unique_only),
         ("scatter_only", scatter_only),
+        ("rewrite_only", rewrite_only),
     ]:
 
         def loop(f: Any = fn) -> Any:

@@ -151,8 +151,9 @@ def _profile(report: dict[str, Any]) -> list[str]:
         "forward_backward": "+ gradients (IndexedSlices)",
         "train_step": "+ optimizer scatter updates and metrics (Keras train_step)",
         "gather_only": "the 4 tables' row gathers alone",
-        "scatter_only": "a row-wise scatter_sub of the same rows alone",
         "unique_only": "merging repeated ids (tf.unique) alone",
+        "scatter_only": "tf.unique + scatter_sub of the distinct rows (optimizers before)",
+        "rewrite_only": "tf.unique + the distinct rows rewritten whole (optimizers since)",
     }
     for key, label in labels.items():
         if key in pieces:
@@ -205,6 +206,15 @@ NOTES = """
   8 was better on val at the 1M shape (0.7967) but worse at the 25M shape within the
   benchmark's bounded epochs (0.8498 vs 0.8378). Grids in the spec; the table of levers on
   the 25M / 1M ratio measures dim 8 and the lazy-Adam spec before beside it.
+- neumf's 25M-shape spec trains its four tables with row-wise Adagrad and the MLP with lazy
+  Adam since 2026-12-03 (lazy_adam's `tables` option), chosen as mf's optimizer was, on val
+  RMSE at the 1M shape (0.8006 vs 0.8012). At the 25M shape within the benchmark's bounded
+  epochs it costs accuracy: val 0.8138 vs 0.8083 for lazy Adam alone. The levers table
+  measures lazy Adam alone beside it.
+- Since 2026-12-03 the sparse optimizers write each updated row whole (gather, subtract,
+  `ResourceScatterUpdate`) instead of `scatter_sub`: the same numbers; TensorFlow's CPU
+  `scatter_sub` applied rows through a per-row Eigen expression that cost 2.7x more per row
+  on tables beyond the cache.
 - The NeuMF accuracy spec on the Jester shape is capped at 6 epochs; the 25M-shape cases at
   1,500 batches (6.1M ratings) per epoch, 3 epochs, ratings/s the median of epochs 2-3.
   Bounded epochs walk on through one shuffled order (as Keras' `steps_per_epoch` on a

@@ -36,7 +36,8 @@ def run_case(spec: Path, overrides: list[str]) -> dict[str, Any]:
     return {
         "spec": spec.name,
         "overrides": overrides,
-        "optimizer": config.optimizer.name,
+        "optimizer": config.optimizer.name
+        + (", row-wise tables" if getattr(config.optimizer, "tables", None) else ""),
         "users": config.dataset.n_users,  # type: ignore[union-attr]
         "items": config.dataset.n_items,  # type: ignore[union-attr]
         "ratings": config.dataset.n_ratings,  # type: ignore[union-attr]

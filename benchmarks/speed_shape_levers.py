@@ -14,9 +14,9 @@ median of rounds 2..``rounds`` (the first traces). The levers:
   and with TensorFlow's own fused C++ kernel (``ResourceSparseApplyAdagradV2``: one pass
   over the rows updates accumulator and weights; its epsilon sits outside the square root,
   Keras 3's inside, so it lives here as a benchmark lever, not as a product optimizer);
-* neumf's 25M-shape spec (lazy Adam on four tables and the MLP), and the same with
-  row-wise Adagrad on its tables and lazy Adam on the MLP (TorchRec's split; a benchmark
-  lever, since a Keras optimizer is one per model).
+* neumf's 25M-shape spec (row-wise Adagrad on its four tables, lazy Adam on the MLP:
+  TorchRec's split, lazy_adam's ``tables`` option), and the same with lazy Adam on
+  everything (the spec before 2026-12-03).
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ import tensorflow as tf
 
 from benchmarks.speed_scale import SPECS
 from recexp.training.engine import CompiledEpochs
-from recexp.training.rowwise_adagrad import rowwise_adagrad_rows
-from recexp.training.sparse_optimizers import LazyAdam, SparseAdagrad, _raw
+from recexp.training.sparse_optimizers import SparseAdagrad, _raw
 
 ADAGRAD = [
     'optimizer={"name": "sparse_adagrad", "learning_rate": 0.2, "initial_accumulator_value": 1e-6}'
 ]
+#: neumf's 25M-shape spec without lazy_adam's ``tables`` (row-wise Adagrad on the tables)
+NEUMF_LAZY_ADAM = "optimizer.tables=null"
 LAZY_ADAM = ['optimizer={"name": "lazy_adam", "learning_rate": 0.01}', "model.dim=32"]
 
 
@@ -58,12 +59,6 @@ def _fused_adagrad(config: Any) -> Any:
     )
 
 
-def _tables_rowwise(config: Any) -> Any:
-    """The tables at the mf spec's row-wise rate; the MLP at the neumf spec's own rate."""
-    rate = config.optimizer.learning_rate
-    return TablesRowwiseRestLazyAdam(table_learning_rate=0.2, learning_rate=rate)
-
-
 LEVERS: dict[str, Lever] = {
     "the spec as shipped (row-wise Adagrad, dim 32)": Lever(),
     "dim 8 tables": Lever(["model.dim=8"]),
@@ -73,9 +68,11 @@ LEVERS: dict[str, Lever] = {
     ),
     "sparse Adagrad (gather/scatter ops)": Lever(ADAGRAD),
     "sparse Adagrad (TensorFlow's fused kernel)": Lever(ADAGRAD, optimizer=_fused_adagrad),
-    "neumf: its spec as shipped (lazy Adam)": Lever(spec="neumf_ml25m_shape.yaml"),
-    "neumf: row-wise Adagrad on the tables, lazy Adam on the rest": Lever(
-        spec="neumf_ml25m_shape.yaml", optimizer=_tables_rowwise
+    "neumf: its spec as shipped (row-wise Adagrad on the tables, lazy Adam on the rest)": Lever(
+        spec="neumf_ml25m_shape.yaml"
+    ),
+    "neumf: lazy Adam on everything (the spec before 2026-12-03)": Lever(
+        [NEUMF_LAZY_ADAM], spec="neumf_ml25m_shape.yaml"
     ),
 }
 
@@ -100,40 +97,6 @@ class FusedSparseAdagrad(SparseAdagrad):
             use_locking=False,
             update_slots=True,
         )
-
-
-class TablesRowwiseRestLazyAdam(LazyAdam):
-    """Row-wise Adagrad on the embedding tables and lazy Adam on the rest: TorchRec's split
-    (a fused optimizer for the tables, a dense one for the MLP). Keras 3 has no per-variable
-    optimizers, so this is a benchmark lever; Adam's slots are still allocated for the
-    tables, unused (memory, not traffic)."""
-
-    def __init__(self, table_learning_rate: float, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.table_learning_rate = table_learning_rate
-
-    def build(self, var_list: Any) -> None:
-        if self.built:
-            return
-        super().build(var_list)
-        one_a_row = keras.initializers.Constant(1e-6)
-        self._row_accumulators = {
-            i: self.add_variable((v.shape[0], 1), one_a_row, name=f"row_acc_{i}")
-            for i, v in enumerate(var_list)
-            if "embedding" in v.path
-        }
-
-    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        index = self._get_variable_index(variable)
-        if not isinstance(gradient, tf.IndexedSlices) or index not in self._row_accumulators:
-            super().update_step(gradient, variable, learning_rate)
-            return
-        indices, grad = self._prepare_sparse(gradient, variable)
-        accumulator = self._row_accumulators[index]
-        rate, epsilon = (
-            tf.cast(v, variable.dtype) for v in (self.table_learning_rate, self.epsilon)
-        )
-        rowwise_adagrad_rows(variable, accumulator, indices, grad, rate, epsilon)
 
 
 class GatheredBatches(CompiledEpochs):

@@ -53,6 +53,8 @@ def compile_model(
         peak = effective_learning_rate(t, optimizer_options, batch_size)
         steps = round(t.warmup_epochs * math.ceil(n_train / batch_size))
         optimizer.learning_rate = LinearWarmup(peak, steps) if steps else peak
+        if hasattr(optimizer, "table_learning_rate"):  # the tables' own rate scales alike
+            optimizer.table_learning_rate *= peak / optimizer_options.learning_rate
     model.compile(
         optimizer=optimizer,
         loss=LOSSES[t.loss],

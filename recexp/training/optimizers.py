@@ -34,10 +34,30 @@ class OptimizerOptions(Options):
 
 
 class AdamOptions(OptimizerOptions):
-    name: Literal["adam", "adamw", "lazy_adam"] = "adam"
+    name: Literal["adam", "adamw"] = "adam"
     beta_1: float = Field(0.9, gt=0, lt=1)
     beta_2: float = Field(0.999, gt=0, lt=1)
     epsilon: PositiveFloat = 1e-7
+
+
+class RowwiseTablesOptions(Options):
+    """Row-wise Adagrad for the tables' sparse gradients (one accumulator a row)."""
+
+    name: Literal["rowwise_adagrad"] = "rowwise_adagrad"
+    learning_rate: PositiveFloat = 0.2
+    initial_accumulator_value: PositiveFloat = Field(
+        1e-6, description="small: Keras' 0.1 swamps the small gradients of a table's rows"
+    )
+    epsilon: PositiveFloat = 1e-7
+
+
+class LazyAdamOptions(AdamOptions):
+    name: Literal["lazy_adam"] = "lazy_adam"  # type: ignore[assignment]
+    tables: RowwiseTablesOptions | None = Field(
+        None,
+        description="an optimizer of their own for the embedding tables (TorchRec's split); "
+        "learning_rate and schedules then move the rest",
+    )
 
 
 class SGDOptions(OptimizerOptions):
@@ -92,12 +112,24 @@ def make_adagrad(o: AdagradOptions) -> Any:
 
 
 @OPTIMIZERS.register(
-    "lazy_adam", options=AdamOptions, help="Adam that updates only the embedding rows in the batch"
+    "lazy_adam",
+    options=LazyAdamOptions,
+    help="Adam that updates only the embedding rows in the batch (tables: row-wise Adagrad)",
 )
-def make_lazy_adam(o: AdamOptions) -> Any:
+def make_lazy_adam(o: LazyAdamOptions) -> Any:
     from recexp.training.sparse_optimizers import LazyAdam
 
-    return LazyAdam(beta_1=o.beta_1, beta_2=o.beta_2, epsilon=o.epsilon, **o.common())
+    kwargs = {"beta_1": o.beta_1, "beta_2": o.beta_2, "epsilon": o.epsilon, **o.common()}
+    if o.tables is None:
+        return LazyAdam(**kwargs)
+    from recexp.training.rowwise_adagrad import LazyAdamRowwiseTables
+
+    return LazyAdamRowwiseTables(
+        table_learning_rate=o.tables.learning_rate,
+        table_initial_accumulator_value=o.tables.initial_accumulator_value,
+        table_epsilon=o.tables.epsilon,
+        **kwargs,
+    )
 
 
 @OPTIMIZERS.register(

@@ -14,9 +14,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from recexp.training.sparse_optimizers import _raw, _SparseMixin, subtract_rows
+from recexp.training.sparse_optimizers import LazyAdam, _raw, _SparseMixin, subtract_rows
 
-__all__ = ["RowwiseAdagrad", "rowwise_adagrad_rows"]
+__all__ = ["LazyAdamRowwiseTables", "RowwiseAdagrad", "rowwise_adagrad_rows"]
 
 
 @keras.saving.register_keras_serializable(package="recexp")
@@ -81,3 +81,68 @@ def rowwise_adagrad_rows(
     acc_rows = tf.gather(acc, indices) + tf.reduce_mean(tf.square(grad), axis=1, keepdims=True)
     acc.scatter_update(tf.IndexedSlices(acc_rows, indices))
     subtract_rows(variable, indices, (lr * grad) / tf.sqrt(acc_rows + epsilon))
+
+
+@keras.saving.register_keras_serializable(package="recexp")
+class LazyAdamRowwiseTables(LazyAdam):
+    """Row-wise Adagrad for the embedding tables, lazy Adam for the rest: TorchRec's split
+    (a fused row-wise optimizer for the tables, a dense one for the MLP) in one Keras
+    optimizer, since Keras 3 takes one optimizer a model.
+
+    Args: those of :class:`~recexp.training.sparse_optimizers.LazyAdam` (``learning_rate``
+    is the rest's), plus ``table_learning_rate``, ``table_initial_accumulator_value`` and
+    ``table_epsilon``. A variable whose gradient is ``tf.IndexedSlices`` (a table looked up
+    by id) gets :func:`rowwise_adagrad_rows` at ``table_learning_rate``; a dense gradient
+    (dense layers, or a table under a whole-table penalty) gets Adam. Schedules and
+    callbacks move ``learning_rate`` only. Adam's two slots are still allocated for the
+    tables, unused: memory, not traffic (which slots a variable needs is known only from
+    its gradient, after ``build``).
+    """
+
+    def __init__(
+        self,
+        table_learning_rate: float = 0.2,
+        table_initial_accumulator_value: float = 1e-6,
+        table_epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.table_learning_rate = table_learning_rate
+        self.table_initial_accumulator_value = table_initial_accumulator_value
+        self.table_epsilon = table_epsilon
+
+    def build(self, var_list: Any) -> None:
+        if self.built:
+            return
+        super().build(var_list)
+        initializer = keras.initializers.Constant(self.table_initial_accumulator_value)
+        self._row_accumulators = [
+            self.add_variable(
+                (variable.shape[0], 1),
+                initializer=initializer,
+                dtype=variable.dtype,
+                name=f"{variable.path.replace('/', '_')}_row_accumulator",
+            )
+            if len(variable.shape) == 2
+            else None
+            for variable in var_list
+        ]
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        accumulator = self._row_accumulators[self._get_variable_index(variable)]
+        if not isinstance(gradient, tf.IndexedSlices) or accumulator is None:
+            super().update_step(gradient, variable, learning_rate)
+            return
+        indices, grad = self._prepare_sparse(gradient, variable)
+        self._decay(variable, learning_rate, indices)
+        dtype = variable.dtype
+        rate, epsilon = (tf.cast(v, dtype) for v in (self.table_learning_rate, self.table_epsilon))
+        rowwise_adagrad_rows(variable, accumulator, indices, grad, rate, epsilon)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "table_learning_rate": self.table_learning_rate,
+            "table_initial_accumulator_value": self.table_initial_accumulator_value,
+            "table_epsilon": self.table_epsilon,
+        }
