@@ -2,7 +2,9 @@
 
     python -m benchmarks.speed_scale SPEC [--set KEY=VALUE ...]   # prints one JSON line
 
-Each case runs in its own process so that its peak RSS is its own. Ratings/s is recexp's
+Each case runs in its own process so that its peak RSS is its own, the two shapes'
+processes alternated for a few rounds; each shape's figures are its median run. Ratings/s
+is recexp's
 steady-state figure (the median epoch after the first, which pays for tracing); with
 ``training.steps_per_epoch`` an epoch is that many batches of a fresh shuffle, so the
 figure is per rating trained, not per pass over the data.
@@ -56,8 +58,18 @@ def in_subprocess(spec: str, overrides: list[str]) -> dict[str, Any]:
     return module_json("benchmarks.speed_scale", str(SPECS / spec), overrides=overrides)
 
 
-def scale_cases(steps_per_epoch: int | None, quick: bool = False) -> list[dict[str, Any]]:
-    """mf and neumf, each at the 1M shape and the 25M shape (bounded epochs if asked)."""
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median ratings/s (the lower middle one for an even count), with
+    every run's ratings/s beside it as ``rounds``."""
+    ranked = sorted(runs, key=lambda r: r["ratings_per_second"])
+    return {**ranked[(len(ranked) - 1) // 2], "rounds": [r["ratings_per_second"] for r in runs]}
+
+
+def scale_cases(
+    steps_per_epoch: int | None, quick: bool = False, rounds: int = 3
+) -> list[dict[str, Any]]:
+    """mf and neumf, each at the 1M shape and the 25M shape (bounded epochs if asked),
+    the two shapes' processes alternated ``rounds`` times; each shape's median run."""
     bound = [] if steps_per_epoch is None else [f"training.steps_per_epoch={steps_per_epoch}"]
     big = (
         ["dataset.n_users=40000", "dataset.n_items=15000", "dataset.n_ratings=3000000"]
@@ -67,17 +79,18 @@ def scale_cases(steps_per_epoch: int | None, quick: bool = False) -> list[dict[s
     cases = []
     for family in ("mf", "neumf"):
         spec = f"{family}_ml25m_shape.yaml"
-        small = in_subprocess(spec, ML1M_SHAPE)
-        print(f"[scale {family} 1M shape] {small}", flush=True)
-        large = in_subprocess(spec, big + bound)
-        print(f"[scale {family} 25M shape] {large}", flush=True)
-        ratio = large["ratings_per_second"] / small["ratings_per_second"]
+        runs: dict[str, list[dict[str, Any]]] = {"1M": [], "25M": []}
+        for _ in range(rounds):  # alternated: a slow spell of the machine hits both shapes
+            for shape, overrides in (("1M", ML1M_SHAPE), ("25M", big + bound)):
+                runs[shape].append(in_subprocess(spec, overrides))
+                print(f"[scale {family} {shape} shape] {runs[shape][-1]}", flush=True)
+        small, large = median_run(runs["1M"]), median_run(runs["25M"])
         cases.append(
             {
                 "family": family,
                 "ml1m_shape": small,
                 "ml25m_shape": large,
-                "ratio": ratio,
+                "ratio": large["ratings_per_second"] / small["ratings_per_second"],
                 "steps_per_epoch": steps_per_epoch,
             }
         )
