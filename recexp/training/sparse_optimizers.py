@@ -83,14 +83,15 @@ def _raw(variable: Any) -> Any:
     return variable.value if isinstance(variable, keras.Variable) else variable
 
 
-def subtract_rows(variable: Any, indices: Any, delta: Any) -> None:
-    """``variable[indices] -= delta`` for *distinct* ``indices``: the rows gathered,
-    reduced and written back whole (``ResourceScatterUpdate``). The same numbers as
-    ``scatter_sub``, whose CPU kernel applies each row through an Eigen expression: on
-    tables beyond the cache it cost 2.7x more per row (MovieLens 25M's shape; see
-    ``benchmarks/speed_shape_levers.py``)."""
+def subtract_rows(variable: Any, indices: Any, delta: Any, rows: Any = None) -> None:
+    """``variable[indices] -= delta`` for *distinct* ``indices``: the rows (``rows`` when
+    the caller has gathered them) reduced and written back whole (``ResourceScatterUpdate``).
+    The same numbers as ``scatter_sub``, whose CPU kernel applies each row through an Eigen
+    expression: 2.1-2.7x the time for the batch's rows (``benchmarks/speed_profile.py``'s
+    ``scatter_only`` against ``rewrite_only``)."""
     raw = _raw(variable)
-    raw.scatter_update(tf.IndexedSlices(tf.gather(raw, indices) - delta, indices))
+    rows = tf.gather(raw, indices) if rows is None else rows
+    raw.scatter_update(tf.IndexedSlices(rows - delta, indices))
 
 
 class _SparseMixin:
@@ -105,23 +106,25 @@ class _SparseMixin:
     clipvalue: Any
     global_clipnorm: Any
 
-    #: True while update_step runs on gradients already merged for clipping (trace time)
-    _merged = False
-
     def _backend_apply_gradients(self, grads: Any, trainable_variables: Any) -> Any:
-        if not (self.clipnorm or self.clipvalue or self.global_clipnorm):
-            return super()._backend_apply_gradients(grads, trainable_variables)  # type: ignore[misc]
-        # Clipping must see the true (merged) gradient; update_step merges otherwise. Merging
-        # twice is not harmless under XLA: tf.unique of a dynamically sized input comes back
-        # padded with a repeated id, whose stale row the scatters would write back.
-        grads = [
-            deduplicate_indexed_slices(g) if isinstance(g, tf.IndexedSlices) else g for g in grads
-        ]
-        self._merged = True
-        try:
-            return super()._backend_apply_gradients(grads, trainable_variables)  # type: ignore[misc]
-        finally:
-            self._merged = False
+        if self._clipping():
+            # Clipping must see the true (merged) gradient; update_step merges otherwise.
+            grads = [
+                deduplicate_indexed_slices(g) if isinstance(g, tf.IndexedSlices) else g
+                for g in grads
+            ]
+        return super()._backend_apply_gradients(grads, trainable_variables)  # type: ignore[misc]
+
+    def _clipping(self) -> bool:
+        return bool(self.clipnorm or self.clipvalue or self.global_clipnorm)
+
+    def _merged_for_clipping(self) -> bool:
+        """Whether update_step receives the gradients merged for clipping as they were: with
+        one replica. With more, the replicas' rows are concatenated on the way, so
+        update_step merges again. Not merging twice matters under XLA: tf.unique of a
+        dynamically sized input comes back padded with a repeated id, whose stale row the
+        scatters would write back."""
+        return self._clipping() and tf.distribute.get_strategy().num_replicas_in_sync == 1
 
     def _clip_gradients(self, grads: Any) -> Any:
         # Keras allows only one of clipnorm / clipvalue / global_clipnorm.
@@ -161,10 +164,12 @@ class _SparseMixin:
         if indices is None:
             raw.assign_sub(raw * wd * lr)  # the TF backend's _apply_weight_decay
         else:
-            subtract_rows(raw, indices, tf.gather(raw, indices) * wd * lr)
+            rows = tf.gather(raw, indices)
+            subtract_rows(raw, indices, rows * wd * lr, rows)
 
     def _prepare_sparse(self, gradient: tf.IndexedSlices, variable: Any) -> tuple[Any, Any]:
-        if not self._merged:
+        """The gradient's distinct rows and their values in the variable's dtype."""
+        if not self._merged_for_clipping():
             gradient = deduplicate_indexed_slices(gradient)
         return gradient.indices, tf.cast(gradient.values, variable.dtype)
 

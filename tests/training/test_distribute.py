@@ -87,7 +87,13 @@ def test_validation_refuses_what_cannot_run_in_one_line(spec, overrides, line):
 
 @pytest.mark.parametrize(
     "optimizer",
-    ["{name: lazy_adam, learning_rate: 0.01}", "{name: rowwise_adagrad, learning_rate: 0.1}"],
+    [
+        "{name: lazy_adam, learning_rate: 0.01}",
+        "{name: rowwise_adagrad, learning_rate: 0.1}",
+        # a clipnorm that never binds: ids merged per replica for clipping, and again (the
+        # replicas' rows concatenated) in update_step
+        "{name: lazy_adam, learning_rate: 0.01, clipnorm: 1.0e+6}",
+    ],
 )
 def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path, optimizer):
     spec = tmp_path / "dist.yaml"
