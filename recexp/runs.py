@@ -60,8 +60,12 @@ class RunDir:
 
     @classmethod
     def create(cls, root: str | Path, name: str) -> RunDir:
-        """A new ``root/<UTC timestamp>-<name>``; a suffix keeps same-second runs apart."""
-        root = Path(root)
+        """A new ``root/<UTC timestamp>-<name>``; a suffix keeps same-second runs apart.
+
+        The path is absolute (``root`` resolved here, the one place run directories are
+        made), so a parent and its children compare as paths whatever the working
+        directory and however ``--runs-dir`` was spelled."""
+        root = Path(root).resolve()
         root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         for n in range(1, 10_000):

@@ -34,7 +34,7 @@ from recexp.tune.points import check_space
 from recexp.tune.session import run_session
 from recexp.tune.settings import MONITOR, Study, check_search, check_session
 from recexp.tune.space import Space, load_space
-from recexp.tune.trial import TRIALS, run_status, trial_run_dir
+from recexp.tune.trial import TRIALS, run_status, settle_finished, trial_run_dir
 
 
 def run_tune(
@@ -124,7 +124,7 @@ def _new_study(
         mlflow_run_id=parent.mlflow_run_id,
         sessions=[],
     )
-    study = Study(parent.path.resolve(), settings)
+    study = Study(parent.path, settings)  # absolute: RunDir.create resolved it
     study.save()
     created = optuna().create_study(
         study_name=STUDY_NAME, storage=storage(study.path), direction="minimize"
@@ -176,14 +176,17 @@ def resume_tune(
 
 
 def requeue(study: Study) -> int:
-    """Before a study goes on: trials left running by a crash are marked interrupted (in
-    Optuna and in their run directory) and run again; a grid gets its unfinished points
+    """Before a study goes on: trials left running by a crash are recorded from their run
+    directory when it finished, else marked interrupted (in Optuna and in their run
+    directory) and run again; a grid gets its unfinished points
     back in the queue. Returns how many trials were left running."""
     states = optuna().trial.TrialState
     st = storage(study.path)
     loaded = optuna().load_study(study_name=STUDY_NAME, storage=st)
     stale = loaded.get_trials(deepcopy=False, states=(states.RUNNING,))
     for trial in stale:
+        if settle_finished(study, st, trial) is not None:  # it ran to its end: kept
+            continue
         st.set_trial_user_attr(trial._trial_id, "interrupted", True)
         st.set_trial_state_values(trial._trial_id, states.FAIL)
         path = trial_run_dir(study, trial.number, trial.user_attrs)

@@ -55,6 +55,25 @@ def val_rmse(path: Path | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+def settle_finished(study: Study, storage: Any, trial: Any) -> str | None:
+    """A trial Optuna still has as running after a crash, whose run directory says it
+    finished (the crash came after the run, before Optuna was told): its result recorded
+    from the run, as :func:`tell_from_run` would have. ``None`` when the run did not
+    finish (it is to be run again)."""
+    states = optuna().trial.TrialState
+    path = trial_run_dir(study, trial.number, trial.user_attrs)
+    status = run_status(path).get("status")
+    value = val_rmse(path) if status == "completed" else None
+    if path is None or (status != "pruned" and value is None):
+        return None
+    storage.set_trial_user_attr(trial._trial_id, "run_dir", str(path.relative_to(study.path)))
+    if status == "pruned":
+        storage.set_trial_state_values(trial._trial_id, states.PRUNED)
+        return "pruned"
+    storage.set_trial_state_values(trial._trial_id, states.COMPLETE, [value])
+    return "complete"
+
+
 def attach(study: Study) -> ParentRun:
     """The study as a parent to add trials to, from any process (a worker, a Ray task)."""
     return ParentRun.attach(study.path, TRIALS, True, study.settings.get("mlflow_run_id"))
