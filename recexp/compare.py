@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from recexp.compare_columns import cell
 from recexp.compare_rows import (
     COLUMNS,
     SORT_KEYS,
@@ -45,44 +46,12 @@ def check_options(format_: str, sort: str) -> None:
         )
 
 
-def _cell(key: str, row: dict[str, Any]) -> str:
-    value = row.get(key)
-    if key == "status" and row.get("error") and value != "completed":
-        return f"{value}: {str(row['error'])[:60]}"
-    if key == "d_rmse_ci" and row.get("is_reference"):
-        return "reference"
-    if value is None:
-        return "-"
-    if key in ("val_rmse", "test_rmse", "test_mae"):
-        std = row.get(f"{key}_std")
-        return f"{value:.4f}" + (f" ± {std:.4f}" if std is not None else "")
-    if key in ("vs_mean", "vs_biases"):
-        return f"{value:+.1%}"
-    if key == "d_rmse":
-        return f"{value:+.4f}"
-    if key == "d_rmse_ci":
-        low, high = value
-        mark = "" if low <= 0 <= high else " *"
-        return f"[{low:+.4f}, {high:+.4f}]{mark}"
-    if key == "paired_n":
-        return f"{value:,}"
-    if key == "embedding_compression":
-        return f"{value:.2f}x"
-    if key in ("params", "embedding_params"):
-        return f"{value:,}"
-    if key == "ratings_per_second":
-        return f"{value:,.0f}"
-    if key == "train_seconds":
-        return f"{value:.1f}"
-    return str(value)
-
-
 def render_markdown(rows: list[dict[str, Any]], columns: list[tuple[str, str]] = COLUMNS) -> str:
     lines = [
         "| " + " | ".join(title for _, title in columns) + " |",
         "|" + "|".join("---" for _ in columns) + "|",
     ]
-    lines += ["| " + " | ".join(_cell(k, r) for k, _ in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(k, r) for k, _ in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -105,34 +74,6 @@ def render_json(rows: list[dict[str, Any]], problems: list[dict[str, str]]) -> s
     return json.dumps({"runs": rows, "unreadable": problems}, indent=2) + "\n"
 
 
-def render_table(
-    rows: list[dict[str, Any]], best: str | None, columns: list[tuple[str, str]] = COLUMNS
-) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title="recexp compare", box=box.SIMPLE_HEAD)
-    for key, title in columns:
-        numeric = key not in (
-            "run",
-            "dataset",
-            "model",
-            "embedding",
-            "optimizer",
-            "status",
-            "curve",
-        )
-        table.add_column(title, justify="right" if numeric else "left", no_wrap=True)
-    for row in rows:
-        style = (
-            "bold green"
-            if row["run"] == best
-            else ("red" if row["status"] != "completed" else None)
-        )
-        table.add_row(*(_cell(k, row) for k, _ in columns), style=style)
-    return table
-
-
 def show(
     paths: Iterable[str | Path],
     format_: str = "table",
@@ -140,14 +81,18 @@ def show(
     stats: bool = False,
     reference: str | None = None,
     curves: bool = False,
+    columns_text: str | None = None,
+    diff: bool = True,
 ) -> None:
     """``recexp compare``: print the runs in ``format_``; notes and skipped runs on stderr."""
     import sys
 
+    from recexp.compare_spec import add_spec_columns
+
     check_options(format_, sort)
     rows, problems = collect(paths)
     rows = sort_rows(rows, sort)
-    columns = COLUMNS
+    columns = list(COLUMNS)
     if curves:
         from recexp.compare_stats import add_curves, with_curves
 
@@ -155,12 +100,39 @@ def show(
         columns = with_curves(columns)
     if stats:
         columns = _add_stats(rows, reference, columns)
-    print(render(rows, problems, columns, format_), end="")
+    spec_columns = add_spec_columns(rows) if diff else []
+    columns += [(key, title) for key, title, _ in spec_columns]
+    if columns_text is not None:
+        columns = choose_columns(columns, columns_text)
+    extra = {key: priority for key, _, priority in spec_columns}
+    text, left_out = render(rows, problems, columns, format_, extra, columns_text is not None)
+    print(text, end="")
+    if left_out:
+        print(
+            f"{len(left_out)} more columns do not fit this terminal: "
+            f"{', '.join(key for key, _ in left_out)} (--columns KEY,... to choose; "
+            "--format markdown, csv or json for all)",
+            file=sys.stderr,
+        )
     for problem in problems:
         print(f"{problem['path']}: skipped: {problem['reason']}", file=sys.stderr)
     warning = fingerprint_warning(rows)
     if warning:
         print(warning, file=sys.stderr)
+
+
+def choose_columns(columns: list[tuple[str, str]], text: str) -> list[tuple[str, str]]:
+    """``--columns run,model,test_rmse``: those columns, in that order."""
+    by_key = dict(columns)
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = next((k for k in keys if k not in by_key), None)
+    if unknown is not None or not keys:
+        raise ConfigError(
+            f"unknown column; expected keys among: {', '.join(by_key)}",
+            key="--columns",
+            got=unknown if unknown is not None else text,
+        )
+    return [(k, by_key[k]) for k in keys]
 
 
 def _add_stats(
@@ -179,6 +151,11 @@ def _add_stats(
             f"scored; 95% CI from {RESAMPLES} paired bootstrap resamples (* = excludes 0)",
             file=sys.stderr,
         )
+    else:
+        print("--stats: nothing paired: the reference run has no predictions", file=sys.stderr)
+    for row in rows:
+        if row.get("paired_note"):
+            print(f"{row['run']}: {row['paired_note']}", file=sys.stderr)
     return with_stats(columns)
 
 
@@ -187,19 +164,17 @@ def render(
     problems: list[dict[str, str]],
     columns: list[tuple[str, str]],
     format_: str,
-) -> str:
-    """The rows as text in ``format_`` (a rich table rendered to text for ``table``)."""
+    extra: dict[str, int] | None = None,
+    chosen: bool = False,
+) -> tuple[str, list[tuple[str, str]]]:
+    """The rows as text in ``format_``, and the columns a terminal had no room for
+    (``table`` only: the other formats hold every column)."""
     if format_ == "json":
-        return render_json(rows, problems)
+        return render_json(rows, problems), []
     if format_ == "csv":
-        return render_csv(rows, columns)
+        return render_csv(rows, columns), []
     if format_ == "markdown":
-        return render_markdown(rows, columns)
-    from rich.console import Console
+        return render_markdown(rows, columns), []
+    from recexp.compare_table import table_text
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=320)  # not a terminal: never truncate columns
-    with console.capture() as captured:
-        console.print(render_table(rows, best_run(rows), columns))
-    return captured.get()
+    return table_text(rows, best_run(rows), columns, extra or {}, chosen)

@@ -3,35 +3,20 @@ metrics record (JSON only, never TensorFlow)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from recexp.compare_columns import COLUMN_LIST, COLUMNS, SORT_KEYS
+from recexp.compare_spec import spec_fields
 from recexp.run_metrics import Metrics
-from recexp.runs import STATUS, read_run
+from recexp.run_source import source
+from recexp.runs import METRICS, STATUS, read_run
 
-COLUMNS = [
-    ("run", "run"),
-    ("dataset", "dataset"),
-    ("model", "model"),
-    ("embedding", "embedding"),
-    ("optimizer", "optimizer"),
-    ("params", "params"),
-    ("embedding_params", "emb params"),
-    ("embedding_compression", "emb x"),
-    ("best_epoch", "best epoch"),
-    ("val_rmse", "val RMSE"),
-    ("test_rmse", "test RMSE"),
-    ("test_mae", "test MAE"),
-    ("vs_mean", "vs mean"),
-    ("vs_biases", "vs biases"),
-    ("train_seconds", "train s"),
-    ("ratings_per_second", "ratings/s"),
-    ("status", "status"),
-]
-SORT_KEYS = [key for key, _ in COLUMNS]
+__all__ = ["COLUMNS", "SORT_KEYS", "best_run", "collect", "fingerprint_warning", "sort_rows"]
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
@@ -63,38 +48,38 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[dic
 def _row(run: dict[str, Any]) -> dict[str, Any]:
     m: Metrics = run["metrics"]
     status = run["status"]
-    return {
+    extra = m.model_extra or {}
+    row: dict[str, Any] = {c.key: c.read(m) for c in COLUMN_LIST if c.read is not None}
+    row |= {
         "run": run["name"],
         "path": run["path"],
-        "dataset": m.dataset,
-        "model": m.model,
-        "embedding": m.embedding,
-        "optimizer": m.optimizer,
-        "params": m.params,
-        "embedding_params": m.embedding_params,
-        "embedding_compression": m.embedding_compression,
-        "best_epoch": m.best_epoch,
-        "val_rmse": m.val.rmse,
         "val_rmse_std": m.val.rmse_std,
-        "test_rmse": m.test.rmse,
-        "test_mae": m.test.mae,
         "test_rmse_std": m.test.rmse_std,
         "test_mae_std": m.test.mae_std,
-        "vs_mean": _relative(m.test.rmse, m.baselines.global_mean_test_rmse),
-        "vs_biases": _relative(m.test.rmse, m.baselines.biases_test_rmse),
-        "train_seconds": m.train_seconds,
-        "ratings_per_second": m.ratings_per_second,
+        "children": next((k for k in ("folds", "seeds") if extra.get(k)), None),
         "status": status.get("status", "?"),
         "error": status.get("error") or status.get("reason"),
         "fingerprint": m.fingerprint,
     }
+    row |= _source_fields(run["path"], m)
+    row |= spec_fields(Path(run["path"]), row["source"] if row["source_via"] else None)
+    return row
 
 
-def _relative(value: Any, reference: Any) -> float | None:
-    """``value`` relative to ``reference`` (-0.18 = 18% lower), or None if either is missing."""
-    if isinstance(value, (int, float)) and isinstance(reference, (int, float)) and reference:
-        return value / reference - 1
-    return None
+def _source_fields(path: str, m: Metrics) -> dict[str, Any]:
+    """Where the run's predictions and history are (a parent: its selected or first
+    child, see :mod:`recexp.run_source`), and the fingerprint to pair it by."""
+    found = source(path)
+    fingerprint = m.fingerprint
+    if found.via and found.path is not None and (found.path / METRICS).is_file():
+        with contextlib.suppress(OSError, ValueError):  # unreadable: the parent's own
+            fingerprint = Metrics.parse(json.loads((found.path / METRICS).read_text())).fingerprint
+    return {
+        "source": str(found.path) if found.path is not None else None,
+        "source_via": found.via,
+        "source_missing": found.missing,
+        "pair_fingerprint": fingerprint,
+    }
 
 
 def sort_rows(rows: list[dict[str, Any]], key: str = "test_rmse") -> list[dict[str, Any]]:

@@ -8,14 +8,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+from recexp import compare_columns
 from recexp.compare_rows import COLUMNS, best_run
 from recexp.runs import HISTORY, PREDICTIONS
 
 # --stats: each run's test RMSE against a reference run's, rating by rating
-STAT_COLUMNS = [("d_rmse", "d RMSE"), ("d_rmse_ci", "95% CI"), ("paired_n", "paired")]
+STAT_COLUMNS = [(c.key, c.title) for c in compare_columns.STAT_COLUMNS]
 RESAMPLES = 1000
 
-CURVE_COLUMN = ("curve", "val RMSE by epoch")
+CURVE_COLUMN = (compare_columns.CURVE_COLUMN.key, compare_columns.CURVE_COLUMN.title)
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -36,7 +37,7 @@ def add_curves(rows: list[dict[str, Any]]) -> None:
     """Fill ``curve``: each run's validation RMSE per epoch from history.csv (train RMSE
     when the run had no validation part), as a sparkline, and ``curve_values``."""
     for row in rows:
-        path = Path(row["path"]) / HISTORY
+        path = Path(row.get("source") or row["path"]) / HISTORY
         values: list[float] = []
         if path.is_file():
             with path.open(newline="") as f:
@@ -70,54 +71,85 @@ def paired_stats(
 ) -> str | None:
     """Fill ``d_rmse`` (test RMSE minus the reference run's, on the ratings both scored),
     ``d_rmse_ci`` (a paired bootstrap 95% interval: the test ratings resampled with
-    replacement, both runs' errors kept together) and ``paired_n`` in each row.
+    replacement, both runs' errors kept together) and ``paired_n`` in each row, and
+    ``paired_note`` where a row is paired through a child or not paired (the reason).
 
     The reference is ``reference`` (a run name) or the best completed run. Only runs on
-    the same data (dataset fingerprint) with a predictions.parquet are paired; an interval
-    that excludes 0 means the difference is larger than the test set's sampling noise.
-    Returns the reference run's name, or None when there is nothing to pair.
+    the same data (dataset fingerprint) with a predictions.parquet are paired; a parent
+    run is paired through its selected (sweep, study) or first (folds, seeds) child
+    (:mod:`recexp.run_source`). An interval that excludes 0 means the difference is
+    larger than the test set's sampling noise. Returns the reference run's name, or None
+    when there is nothing to pair.
     """
     import numpy as np
-    import pandas as pd
 
     ref_name = reference or best_run(rows)
     ref = next((r for r in rows if r["run"] == ref_name), None)
+    for row in rows:
+        row["d_rmse"] = row["d_rmse_ci"] = row["paired_n"] = None
+        row["paired_note"] = _unpaired_reason(row)
     if ref is None:
         return None
-
-    def errors(row: dict[str, Any]) -> pd.DataFrame | None:
-        path = Path(row["path"]) / PREDICTIONS
-        if not path.is_file():
-            return None
-        frame = pd.read_parquet(path, columns=["user", "item", "rating", "prediction"])
-        frame["se"] = (frame["rating"].astype("float64") - frame["prediction"]) ** 2
-        return frame[["user", "item", "se"]]
-
-    ref_errors = errors(ref)
+    ref_errors = _errors(ref)
     if ref_errors is None:
         return None
     rng = np.random.default_rng(seed)
     for row in rows:
-        row["d_rmse"] = row["d_rmse_ci"] = row["paired_n"] = None
-        if row.get("fingerprint") != ref.get("fingerprint"):
-            continue
         row["is_reference"] = row is ref
-        run_errors = ref_errors if row is ref else errors(row)
+        if row is not ref and _pair_key(row) != _pair_key(ref):
+            row["paired_note"] = "not paired: not on the reference's data (fingerprint)"
+            continue
+        run_errors = ref_errors if row is ref else _errors(row)
         if run_errors is None:
             continue
         both = ref_errors.merge(run_errors, on=["user", "item"], suffixes=("_ref", "_run"))
         if both.empty:
+            row["paired_note"] = "not paired: no test rating in common with the reference"
             continue
         a, b = both["se_run"].to_numpy(), both["se_ref"].to_numpy()
         row["d_rmse"] = float(np.sqrt(a.mean()) - np.sqrt(b.mean()))
         row["paired_n"] = len(both)
-        if row is ref:
-            continue
-        draws = []
-        chunk = max(1, 5_000_000 // len(both))  # bounded memory for large test sets
-        for start in range(0, resamples, chunk):
-            idx = rng.integers(0, len(both), (min(chunk, resamples - start), len(both)))
-            draws.append(np.sqrt(a[idx].mean(axis=1)) - np.sqrt(b[idx].mean(axis=1)))
-        low, high = np.percentile(np.concatenate(draws), [2.5, 97.5])
-        row["d_rmse_ci"] = [float(low), float(high)]
+        if row is not ref:
+            row["d_rmse_ci"] = _bootstrap(a, b, resamples, rng)
     return str(ref["run"])
+
+
+def _pair_key(row: dict[str, Any]) -> Any:
+    return row.get("pair_fingerprint", row.get("fingerprint"))
+
+
+def _unpaired_reason(row: dict[str, Any]) -> str | None:
+    """Why ``row`` cannot be paired (None: it can), or how it is: through a child."""
+    if row.get("source") is None:
+        return f"not paired: {row.get('source_missing') or 'no run to read'}"
+    if not (Path(row["source"]) / PREDICTIONS).is_file():
+        where = f" in {row['source_via']}" if row.get("source_via") else ""
+        return f"not paired: no {PREDICTIONS}{where}"
+    return f"paired through {row['source_via']}" if row.get("source_via") else None
+
+
+def _errors(row: dict[str, Any]) -> Any:
+    """The squared error of each (user, item) the run scored, or None."""
+    import pandas as pd
+
+    if row.get("source") is None:
+        return None
+    path = Path(row["source"]) / PREDICTIONS
+    if not path.is_file():
+        return None
+    frame = pd.read_parquet(path, columns=["user", "item", "rating", "prediction"])
+    frame["se"] = (frame["rating"].astype("float64") - frame["prediction"]) ** 2
+    return frame[["user", "item", "se"]]
+
+
+def _bootstrap(a: Any, b: Any, resamples: int, rng: Any) -> list[float]:
+    """The 95% interval of RMSE(a) - RMSE(b) over paired resamples of the ratings."""
+    import numpy as np
+
+    draws = []
+    chunk = max(1, 5_000_000 // len(a))  # bounded memory for large test sets
+    for start in range(0, resamples, chunk):
+        idx = rng.integers(0, len(a), (min(chunk, resamples - start), len(a)))
+        draws.append(np.sqrt(a[idx].mean(axis=1)) - np.sqrt(b[idx].mean(axis=1)))
+    low, high = np.percentile(np.concatenate(draws), [2.5, 97.5])
+    return [float(low), float(high)]

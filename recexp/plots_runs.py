@@ -8,6 +8,7 @@ matplotlib is imported inside the functions that draw.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,43 +26,92 @@ from recexp.plots_common import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+STAMP = re.compile(r"^\d{8}T\d{6}Z-")
 SCATTER_X = {"params": "parameters", "train_seconds": "train seconds"}
 
 
-def curves_many_figure(runs: Sequence[str | Path]) -> Figure:
-    """Validation RMSE by epoch of each run (train RMSE, dashed, when a run has no
-    validation part). Raises ConfigError when no run has a history."""
-    fig, (ax,) = new_figure(width=8.5, height=4.5)
-    drawn = 0
+def run_label(name: str, width: int = 40) -> str:
+    """A run's name without its UTC timestamp (``20261203T101010Z-mf-dim64`` -> ``mf-dim64``)."""
+    return short_name(STAMP.sub("", name), width)
+
+
+def curve_runs(runs: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The history to draw for each run, ``(directory, label)``, a parent through its
+    selected or first child (:mod:`recexp.run_source`); and one line per run left out,
+    with the reason."""
+    from recexp.run_source import source
+
+    drawn, notes = [], []
     for run in runs:
         path = Path(run)
-        history = read_history(path)
-        epochs = history.get("epoch")
-        if not epochs:
+        if not path.is_dir():
+            continue  # not a run: named by the command's "skipped" lines
+        found = source(path)
+        if found.path is None:
+            notes.append(f"{path}: no curve: {found.missing}")
             continue
+        if not read_history(found.path).get("epoch"):
+            where = f" in {found.via}" if found.via else ""
+            notes.append(f"{path}: no curve: no history.csv{where}")
+            continue
+        label = run_label(path.name)
+        if found.via:
+            label += f" ({run_label(found.path.name, 24)})"
+        drawn.append((found.path, label))
+    return drawn, notes
+
+
+def curves_many_figure(runs: Sequence[str | Path], notes: list[str] | None = None) -> Figure:
+    """Validation RMSE by epoch of each run (train RMSE, dashed, when a run has no
+    validation part); a parent's is its selected or first child's. The runs left out
+    are appended to ``notes`` with the reason. Raises ConfigError when no run has a
+    history."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax,) = new_figure(width=8.5, height=4.5)
+    drawable, left_out = curve_runs(runs)
+    drawn, units = 0, set()
+    for path, label in drawable:
+        history = read_history(path)
+        epochs = history["epoch"]
         values, style = history.get("val_rmse"), "-"
         if not values or not any_finite(values):
             values, style = history.get("rmse"), "--"
         if not values or not any_finite(values):
+            left_out.append(f"{label}: no curve: history.csv has no RMSE values")
             continue
-        label = short_name(path.name) + ("" if style == "-" else " (train)")
+        label += "" if style == "-" else " (train)"
         (line,) = ax.plot(epochs, values, style, marker="o", markersize=2.5, label=label)
         best = read_metrics(path).get("best_epoch")
         if isinstance(best, int) and 1 <= best <= len(values):
             ax.plot([best], [values[best - 1]], marker="*", markersize=10, color=line.get_color())
+        units.add(history_units(path))
         drawn += 1
+    if notes is not None:
+        notes.extend(left_out)
     if not drawn:
         raise ConfigError("no run among those given has a history.csv with RMSE values")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel("val RMSE (training units)")
+    ax.set_ylabel(f"val RMSE ({' / '.join(sorted(units))})")
     ax.set_title("validation RMSE by epoch (* = best epoch)", fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
-def plot_curves(runs: Sequence[str | Path], out: str | Path) -> Path:
-    """The validation RMSE curves of ``runs`` on one figure, written to ``out`` (PNG)."""
-    return save_png(curves_many_figure(runs), out)
+def history_units(path: Path) -> str:
+    """What history.csv's RMSE is in: rating units, unless the run trained on transformed
+    ratings (``dataset.transform``)."""
+    transformed = "rmse_transformed" in (read_metrics(path).get("test") or {})
+    return "training units (transformed ratings)" if transformed else "rating units"
+
+
+def plot_curves(
+    runs: Sequence[str | Path], out: str | Path, notes: list[str] | None = None
+) -> Path:
+    """The validation RMSE curves of ``runs`` on one figure, written to ``out`` (PNG);
+    the runs left out are appended to ``notes``."""
+    return save_png(curves_many_figure(runs, notes), out)
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -111,7 +161,7 @@ def scatter_figure(runs: Sequence[str | Path], x: str = "params") -> Figure:
     by_x = sorted(range(len(points)), key=lambda i: points[i])
     for rank, i in enumerate(by_x):  # neighbours' labels alternate above and below
         ax.annotate(
-            short_name(names[i], 28),
+            run_label(names[i], 28),
             points[i],
             fontsize=7,
             xytext=(5, 4 if rank % 2 == 0 else -10),

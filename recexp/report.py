@@ -112,12 +112,13 @@ def _run_section(row: dict[str, Any]) -> str:
     from recexp import plots_run as plots
 
     path = Path(row["path"])
+    pictures = Path(row.get("source") or path)  # a parent: its selected or first child's
     images = {}
     for name, make in (
-        (plots.CURVES_PNG, lambda: plots.curves_figure(path)),
-        (plots.ERRORS_PNG, lambda: (plots.errors_figure(path) or (None,))[0]),
+        (plots.CURVES_PNG, lambda: plots.curves_figure(pictures)),
+        (plots.ERRORS_PNG, lambda: (plots.errors_figure(pictures) or (None,))[0]),
     ):
-        file = path / name
+        file = pictures / name
         if file.is_file():  # the picture the run wrote (with training counts)
             images[name] = _img(file.read_bytes(), f"{row['run']} {name}")
         else:
@@ -130,6 +131,8 @@ def _run_section(row: dict[str, Any]) -> str:
     config = path / "config.yaml"
     config_text = config.read_text(errors="replace") if config.is_file() else "(no config.yaml)"
     status = row["status"] + (f": {row['error']}" if row.get("error") else "")
+    if row.get("source_via"):
+        status += f" · pictures of {row['source_via']}"
     return (
         f'<section class="run" id="{html.escape(row["run"])}">'
         f"<h3>{html.escape(row['run'])}</h3>"
@@ -143,10 +146,12 @@ def _run_section(row: dict[str, Any]) -> str:
 def _stats_section(rows: list[dict[str, Any]], ref: str | None, best: str | None) -> list[str]:
     """The paired statistics against run ``ref`` (None: no run to pair), as compare --stats."""
     if ref is None:
-        return ['<p class="note">None: no run has a predictions.parquet to pair with.</p>']
+        return ['<p class="note">None: the reference run has no predictions.parquet.</p>']
     stat_columns = [("run", "run"), ("test_rmse", "test RMSE"), *STAT_COLUMNS]
+    notes = [f"{r['run']}: {r['paired_note']}" for r in rows if r.get("paired_note")]
     return [
         _table(rows, stat_columns, best, narrow=True),
+        *(f'<p class="note">{html.escape(note)}</p>' for note in notes),
         f'<p class="note">As <code>recexp compare --stats</code>, paired against '
         f"<b>{html.escape(ref)}</b>: d RMSE = run − reference on the test ratings both "
         f"scored; 95% CI from {RESAMPLES:,} paired bootstrap resamples of those ratings "

@@ -70,14 +70,14 @@ def test_markdown_and_csv(tmp_path: Path):
     rows, _ = collect([fake_run(tmp_path, "mf", 0.89)])
     md = render_markdown(rows).splitlines()
     assert md[0].startswith(
-        "| run | dataset | model | embedding | optimizer | params | emb params | emb x |"
+        "| run | dataset | split | model | embedding | optimizer | params | emb params | emb x |"
     )
     assert (
         "| 1,000 | 800 | 5.25x | 3 | 0.9000 | 0.8900 | 0.7120 | -11.0% | -6.3% | 2.5 | 12,346 "
         "| completed |" in md[2]
     )
     csv_lines = render_csv(rows).splitlines()
-    assert csv_lines[0].split(",")[:3] == ["run", "dataset", "model"]
+    assert csv_lines[0].split(",")[:4] == ["run", "dataset", "split", "model"]
     assert ",0.89,0.712," in csv_lines[1]
 
 

@@ -34,6 +34,22 @@ def compare(
         bool,
         typer.Option("--curves", help="A column with each run's val RMSE by epoch (sparkline)."),
     ] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="Column keys to show, in order (e.g. run,model,test_rmse,model.dim); "
+            "default: the table's columns that fit the terminal (every column in the "
+            "markdown, csv and json formats).",
+        ),
+    ] = None,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff/--no-diff",
+            help="Add a column for each resolved spec key whose value differs between the runs.",
+        ),
+    ] = True,
 ) -> None:
     """Show runs side by side, best test RMSE first.
 
@@ -46,8 +62,10 @@ def compare(
       recexp compare runs/* --stats      # is the best run's lead more than test-set noise?
 
       recexp compare runs/* --curves     # learning curves at a glance
+
+      recexp compare runs/* --columns run,model,test_rmse,model.dim
     """
     from recexp.compare import show
 
     with one_line_errors():
-        show(runs, format_, sort, stats, reference, curves)
+        show(runs, format_, sort, stats, reference, curves, columns, diff)

@@ -65,15 +65,19 @@ def plot(
         from recexp import plots
 
         _skipped(runs)
+        notes: list[str] = []
         try:
             if kind == "curves":
-                written = plots.plot_curves(runs, output)
+                written = plots.plot_curves(runs, output, notes)
             else:
                 written = plots.plot_scatter(runs, output, x=x)
         except OSError as e:
             raise ConfigError(
                 f"cannot write: {e.strerror or e}", key="--output", got=str(output)
             ) from None
+        finally:
+            for note in notes:  # a run without a curve: named, never dropped silently
+                print(note, file=sys.stderr)
         print(written)
 
 
