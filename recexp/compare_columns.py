@@ -16,6 +16,7 @@ columns of their own (:func:`recexp.compare_rows.diff_keys`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,14 @@ def percent(value: Any, _row: dict[str, Any]) -> str:
 
 def text(value: Any, _row: dict[str, Any]) -> str:
     return str(value)
+
+
+LEARNING_RATE = re.compile(r"lr=([0-9.]+(?:e[+-]?[0-9]+)?)")
+
+
+def optimizer(value: Any, _row: dict[str, Any]) -> str:
+    """``lazy_adam lr=0.00245216`` (as runs before 3 digits wrote it) -> ``lr=0.00245``."""
+    return LEARNING_RATE.sub(lambda m: f"lr={float(m.group(1)):.3g}", str(value))
 
 
 def best_epoch(value: Any, row: dict[str, Any]) -> str:
@@ -103,7 +112,7 @@ COLUMN_LIST: list[Column] = [
     Column("model", "model", lambda m: m.model, numeric=False, priority=2),
     Column("embedding", "embedding", lambda m: m.embedding, numeric=False, priority=15,
            constant_last=True),
-    Column("optimizer", "optimizer", lambda m: m.optimizer, numeric=False, priority=16,
+    Column("optimizer", "optimizer", lambda m: m.optimizer, optimizer, numeric=False, priority=16,
            constant_last=True),
     Column("params", "params", lambda m: m.params, count, priority=13),
     Column("embedding_params", "emb params", lambda m: m.embedding_params, count, priority=20),

@@ -26,6 +26,7 @@ from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
 from recexp.errors import _MISSING, ConfigError
 from recexp.models import MODELS, ModelOptions
 from recexp.registry import Registry
+from recexp.run_names import name_with_overrides
 from recexp.schema import FiniteFloat, Options, Seed
 from recexp.spec_yaml import apply_override, parse_yaml
 from recexp.tracking_options import TrackingOptions
@@ -211,6 +212,8 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Experimen
     try:
         for item in overrides or []:
             apply_override(data, item)
+        if overrides and isinstance(data.get("name"), str):
+            data["name"] = name_with_overrides(data["name"], overrides)
         return validate(data)
     except ConfigError as e:
         raise e.with_file(file) from None

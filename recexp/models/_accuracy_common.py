@@ -50,7 +50,7 @@ class AccuracyRecommender(Recommender):
         return cls(options, ctx.n_users, ctx.n_items, (ctx.rating_min, ctx.rating_max))
 
     def prepare(self, training: TrainingOptions, optimizer: OptimizerOptions, n_train: int) -> None:
-        self.optimizer_label = f"{optimizer.name} lr={optimizer.learning_rate:g}"
+        self.optimizer_label = f"{optimizer.name} lr={optimizer.learning_rate:.3g}"
 
     def clip(self, prediction: np.ndarray) -> np.ndarray:
         """Validation predictions clipped to the rating scale, as the evaluator clips."""

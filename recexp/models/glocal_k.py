@@ -153,7 +153,7 @@ class GLocalKRecommender(AccuracyRecommender):
         from recexp.training.optimizers import make_optimizer
 
         self.optimizer_label = (
-            f"full-batch {data.optimizer.name} lr={data.optimizer.learning_rate:g}"
+            f"full-batch {data.optimizer.name} lr={data.optimizer.learning_rate:.3g}"
         )
         return adam_epochs(lambda: make_optimizer(data.optimizer))
 

@@ -40,10 +40,10 @@ class KerasRecommender(Recommender):
 
         compile_model(self.model, training, optimizer, n_train)
         self.eval_batch_size = training.eval_batch_size
-        self.optimizer_label = f"{optimizer.name} lr={optimizer.learning_rate:g}"
+        self.optimizer_label = f"{optimizer.name} lr={optimizer.learning_rate:.3g}"
         tables = getattr(optimizer, "tables", None)
         if tables is not None:
-            self.optimizer_label += f", tables {tables.name} lr={tables.learning_rate:g}"
+            self.optimizer_label += f", tables {tables.name} lr={tables.learning_rate:.3g}"
 
     def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
         from recexp.training.fit import fit

@@ -141,7 +141,10 @@ def _report(
         f"{counts['fail']} failed), {record['epochs_trained']} epochs, "
         f"{record['wall_seconds']:.1f} s"
     )
-    params = ", ".join(f"{k}={json.dumps(v)}" for k, v in best["params"].items())
+    params = ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={json.dumps(v)}"
+        for k, v in best["params"].items()
+    )
     display.message(
         f"selected on {MONITOR}: trial {best['number']} ({params}): val RMSE "
         f"{best['value']:.4f}, test RMSE {test_rmse or float('nan'):.4f}  -> {parent.path}"
