@@ -29,11 +29,26 @@ class Entry(Generic[F]):
 
 
 class Registry(Generic[F]):
-    """Named components of one kind (datasets, model families, ...)."""
+    """Named components of one kind (datasets, model families, ...).
 
-    def __init__(self, kind: str) -> None:
+    ``plugins``: an entry-point group (``recexp.models``) whose entry points, in installed
+    packages, are imported when the registry is first looked up; importing one registers
+    its entries with the decorator as recexp's own modules do. A plugin that fails to
+    import is one line on stderr naming it, and the rest go on."""
+
+    def __init__(self, kind: str, plugins: str | None = None) -> None:
         self.kind = kind
+        self.plugins = plugins
         self._entries: dict[str, Entry[F]] = {}
+        self._plugins_loaded = plugins is None
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True  # first: a plugin may look the registry up itself
+        from recexp.plugins import load_group
+
+        load_group(str(self.plugins))
 
     def register(
         self, name: str, *, options: type[Any] = object, help: str = ""
@@ -51,6 +66,7 @@ class Registry(Generic[F]):
 
     def get(self, name: str, *, key: str | None = None) -> Entry[F]:
         """The entry called ``name``, or a :class:`ConfigError` listing the valid names."""
+        self._load_plugins()
         try:
             return self._entries[name]
         except (KeyError, TypeError):
@@ -72,15 +88,18 @@ class Registry(Generic[F]):
         return self.kind + "s"
 
     def names(self) -> list[str]:
+        self._load_plugins()
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
+        self._load_plugins()
         return name in self._entries
 
     def __iter__(self) -> Iterator[Entry[F]]:
         return iter(self._entries[n] for n in self.names())
 
     def __len__(self) -> int:
+        self._load_plugins()
         return len(self._entries)
 
 

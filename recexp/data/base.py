@@ -68,7 +68,7 @@ class DatasetRegistry(Registry[Callable[..., Any]]):
 
 
 #: name -> loader ``fn(options) -> Ratings``; ``options`` is the entry's DatasetOptions subclass.
-DATASETS = DatasetRegistry("dataset")
+DATASETS = DatasetRegistry("dataset", plugins="recexp.datasets")
 
 
 class _Split(Options):

@@ -19,7 +19,9 @@ from recexp.registry import Registry
 from recexp.schema import Options
 
 #: name -> builder ``fn(options, request) -> keras.layers.Layer``.
-EMBEDDINGS: Registry[Callable[..., Any]] = Registry("embedding strategy")
+EMBEDDINGS: Registry[Callable[..., Any]] = Registry(
+    "embedding strategy", plugins="recexp.embeddings"
+)
 
 
 class EmbeddingOptions(Options):

@@ -24,7 +24,7 @@ from recexp.registry import Registry
 from recexp.schema import Options
 
 #: name -> builder ``fn(options, ctx) -> keras.Model``.
-MODELS: Registry[Callable[..., Any]] = Registry("model family")
+MODELS: Registry[Callable[..., Any]] = Registry("model family", plugins="recexp.models")
 
 
 #: the description of every family's ``embedding_l2`` option
