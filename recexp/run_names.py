@@ -30,7 +30,8 @@ def _compact(value: Any) -> str:
 
 def override_token(item: str) -> str | None:
     """``model.dim=64`` -> ``dim64``; ``training.distribute.strategy=mirrored`` ->
-    ``strategy-mirrored``; ``embedding={strategy: hashing}`` -> ``embedding-hashing``; None for one that names no part of the model or data."""
+    ``strategy-mirrored``; ``embedding={strategy: hashing}`` -> ``embedding-hashing``;
+    None for one that names no part of the model or data."""
     key, _, raw = item.partition("=")
     if key == "name" or key.startswith("tracking"):
         return None

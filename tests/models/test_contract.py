@@ -14,7 +14,6 @@ import pytest
 
 from recexp.config import TrainingOptions
 from recexp.embeddings import EMBEDDINGS
-from recexp.models import MODELS
 from recexp.models.build import make_recommender
 from recexp.models.protocol import Recommender
 from recexp.training import TrainData
@@ -22,8 +21,13 @@ from recexp.training.optimizers import OPTIMIZERS
 
 from ..helpers import assert_recommender_round_trip
 from .test_families import (
-    FAMILIES, N_ITEMS, N_USERS, context, has_embedding_tables, tiny_options,
-)  # fmt: skip
+    FAMILIES,
+    N_ITEMS,
+    N_USERS,
+    context,
+    has_embedding_tables,
+    tiny_options,
+)
 
 STRATEGIES = {
     "full": {"strategy": "full"},

@@ -76,12 +76,10 @@ def has_embedding_tables(options) -> bool:  # type: ignore[no-untyped-def]
     """Whether the family looks ids up in registry embedding tables (a Keras model over
     ``user_input`` and ``item_input``), as its summary reports; not closed-form
     baselines, nor families with their own fit loop."""
-    from recexp.config import TrainingOptions
+    from recexp.config import TrainingOptions, validate
+    from recexp.errors import ConfigError
     from recexp.models.build import make_recommender
     from recexp.training.optimizers import OPTIMIZERS
-
-    from recexp.config import validate
-    from recexp.errors import ConfigError
 
     try:  # a family that cannot honour an embedding strategy refuses it at validation
         spec = {"name": "t", "model": options.model_dump(mode="json")}
