@@ -77,9 +77,13 @@ class ParentRun:
         quiet: bool = False,
         name: str | None = None,
         mlflow_parent: str | None = None,
+        unlogged: Sequence[str] = (),
         **status: Any,
     ) -> ParentRun:
+        """``unlogged``: spec keys not logged as MLflow params at the start (a study's
+        searched keys: its selected trial's values are logged at the end)."""
         from recexp.tracking import start_all, trackers_from_options
+        from recexp.tracking_values import without
 
         only_mlflow = config.tracking.model_copy(update={"tensorboard": False})
         trackers = trackers_from_options(
@@ -88,7 +92,7 @@ class ParentRun:
         run = RunDir.create(runs_root, name or config.name)
         run.set_status("running", **status)
         run.write_text(CONFIG, yaml.safe_dump(config.resolved(), sort_keys=False))
-        start_all(trackers, config.resolved(), run.path)
+        start_all(trackers, without(config.resolved(), unlogged), run.path)
         return cls(run, kind, Display(quiet=quiet), trackers)
 
     @classmethod

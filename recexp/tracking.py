@@ -59,6 +59,7 @@ class Tracker(Protocol):
     def start(self, resolved_config: Mapping[str, Any], run_path: str | Path) -> None: ...
     def on_epoch(self, row: Mapping[str, float]) -> None: ...
     def finish(self, metrics: Mapping[str, Any], status: str, run_path: str | Path) -> None: ...
+    def log_params(self, params: Mapping[str, Any]) -> None: ...
 
 
 def trackers_from_options(
@@ -98,3 +99,9 @@ def finish_all(
 ) -> None:
     for tracker in trackers:
         tracker.finish(metrics, status, run_path)
+
+
+def log_params_all(trackers: Sequence[Tracker], params: Mapping[str, Any]) -> None:
+    """More params for runs already started (a study's selected trial's spec)."""
+    for tracker in trackers:
+        tracker.log_params(params)

@@ -128,8 +128,6 @@ class MlflowTracker:
     def start(self, resolved_config: Mapping[str, Any], run_path: str | Path) -> None:
         """Create the MLflow run and log the spec as params. A store that cannot be
         reached is a one-line ConfigError (raised before training)."""
-        from mlflow.entities import Param
-
         run_path = Path(run_path)
         tags = {
             "recexp.run_dir": str(run_path.resolve()),
@@ -150,9 +148,7 @@ class MlflowTracker:
                 self._experiment_id(), run_name=self.run_name or run_path.name, tags=tags
             )
             self.run_id = run.info.run_id
-            params = [Param(k, param_value(v)) for k, v in flatten(resolved_config).items()]
-            for at in range(0, len(params), PARAM_BATCH):
-                self.client.log_batch(self.run_id, params=params[at : at + PARAM_BATCH])
+            self._log_params(resolved_config)
         except Exception as e:  # noqa: BLE001 - any store failure is one line
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise ConfigError(
@@ -160,6 +156,22 @@ class MlflowTracker:
                 key="tracking.mlflow.uri",
                 got=self.uri,
             ) from None
+
+    def _log_params(self, config: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        params = [Param(k, param_value(v)) for k, v in flatten(config).items()]
+        for at in range(0, len(params), PARAM_BATCH):
+            self.client.log_batch(self.run_id, params=params[at : at + PARAM_BATCH])
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """More params (a study's selected trial's values, the keys it searched)."""
+        if self.run_id is None or self._failed:
+            return
+        try:
+            self._log_params(params)
+        except Exception as e:  # noqa: BLE001
+            _warn("MLflow params", e)
 
     def on_epoch(self, row: Mapping[str, float]) -> None:
         if self.run_id is None or self._failed:

@@ -33,6 +33,9 @@ class TensorBoardTracker:
     seconds under ``train/``; the final test metrics under ``test/``; the resolved spec
     as text."""
 
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Params are MLflow's; the spec is in the event files as text already."""
+
     def __init__(self, directory: str = TENSORBOARD_DIR) -> None:
         self.directory = directory
         self._writers: dict[str, Any] = {}

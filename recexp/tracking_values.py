@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 PARAM_VALUE_MAX = 500  # MLflow 2.0's limit (later versions allow 6000)
@@ -19,6 +19,18 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
             out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     return {prefix: node}
+
+
+def without(node: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """``node`` without the dotted ``keys`` (a key drops everything under it too)."""
+    keys = tuple(keys)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in keys:
+            continue
+        inner = tuple(k[len(key) + 1 :] for k in keys if k.startswith(f"{key}."))
+        out[key] = without(value, inner) if inner and isinstance(value, Mapping) else value
+    return out
 
 
 def param_value(value: Any) -> str:

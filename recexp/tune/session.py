@@ -107,7 +107,9 @@ def finalize(study: Study, parent: ParentRun) -> RunDir:
     best = next((r for r in record["trials"] if r["number"] == record["selected"]), None)
     if best is None:
         raise TrainingError("tune: no trial produced a validation RMSE", file=str(study.path))
-    metrics = RunDir(study.path / best["run_dir"]).metrics()
+    selected = RunDir(study.path / best["run_dir"])
+    metrics = selected.metrics()
+    _log_selected_params(parent, selected)
     metrics.name = study.path.name
     metrics.tune = {  # type: ignore[attr-defined]
         "trials": len(record["trials"]),
@@ -125,6 +127,20 @@ def finalize(study: Study, parent: ParentRun) -> RunDir:
     parent.end(metrics, "completed" if complete else "stopped", **status)
     _report(parent, record, best, metrics.test.rmse, values)
     return parent.run
+
+
+def _log_selected_params(parent: ParentRun, selected: RunDir) -> None:
+    """The study's MLflow run gets the selected trial's spec as its params (the base
+    spec's, less the searched keys, were logged at the start)."""
+    if not parent.trackers:
+        return
+    import yaml
+
+    from recexp.runs import CONFIG
+    from recexp.tracking import log_params_all
+
+    config = yaml.safe_load((selected.path / CONFIG).read_text()) or {}
+    log_params_all(parent.trackers, {k: v for k, v in config.items() if k != "name"})
 
 
 def _report(

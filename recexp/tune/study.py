@@ -70,7 +70,10 @@ def run_tune(
     resources = check_session(jobs, backend, timeout, trial_resources)
     _one_machine(base, spec)
     name = f"{base.name}-{kind}"
-    with ParentRun.create(base, TRIALS, runs_root, quiet, name, trials=trials) as parent:
+    searched = ["name", *(p.key for p in space.params)]  # logged from the selected trial
+    with ParentRun.create(
+        base, TRIALS, runs_root, quiet, name, unlogged=searched, trials=trials
+    ) as parent:
         settings = {
             "spec": str(spec),
             "overrides": list(overrides or []),
