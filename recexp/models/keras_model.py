@@ -7,8 +7,9 @@ The family's builder makes the ``keras.Model`` (inputs ``user_input`` and
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,12 +79,34 @@ def load_keras_model(path: Path) -> keras.Model:
     return keras.saving.load_model(path, compile=False)
 
 
+SUMMARY_WIDTH = 100  # Keras' table, all four columns (Connected to) whole
+
+
+@contextlib.contextmanager
+def _console_width(width: int) -> Iterator[None]:
+    """Keras prints its summary through a rich console it makes itself, whose width
+    off a terminal comes from ``COLUMNS``: set for the call, then put back."""
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(width)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = before
+
+
 def keras_summary(model: keras.Model) -> ModelSummary:
     """Keras' own summary text, and the same facts as data (layers, embedding tables)."""
     from recexp.embeddings.report import embedding_report
 
     captured: list[str] = []
-    model.summary(print_fn=lambda text, *args, **kwargs: captured.append(text), line_length=100)
+    with _console_width(SUMMARY_WIDTH):  # rich's console off a terminal is 80 wide: "Conne"
+        model.summary(
+            print_fn=lambda text, *args, **kwargs: captured.append(text),
+            line_length=SUMMARY_WIDTH,
+        )
     layers = [
         {
             "name": layer.name,
