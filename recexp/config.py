@@ -28,6 +28,7 @@ from recexp.models import MODELS, ModelOptions
 from recexp.registry import Registry
 from recexp.run_names import name_with_overrides
 from recexp.schema import FiniteFloat, Options, Seed
+from recexp.spec_keys import did_you_mean
 from recexp.spec_yaml import apply_override, parse_yaml
 from recexp.tracking_options import TrackingOptions
 from recexp.training.distribute_options import DistributeOptions, check_distribute
@@ -206,7 +207,7 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Experimen
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("spec file not found", file=file) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read spec: {e.__class__.__name__}", file=file) from None
     data = parse_yaml(text, file)
     try:
@@ -262,7 +263,8 @@ def _one_line(error: ValidationError, data: dict[str, Any]) -> ConfigError:
         key = ".".join([*loc, tag] if kind == "union_tag_not_found" else loc)
         return ConfigError("required key is missing", key=key)
     if kind == "extra_forbidden":
-        return ConfigError("unknown key", key=".".join(loc), got=value)
+        hint = did_you_mean(ExperimentConfig, tuple(first["loc"]))
+        return ConfigError(f"unknown key{hint}", key=".".join(loc), got=value)
     message = first["msg"]
     message = re.sub(r"^(Value error|Assertion failed), ", "", message)
     message = message[0].lower() + message[1:]

@@ -71,7 +71,9 @@ def run_experiment(
         with sigterm_as_interrupt():
             write_inputs(run, config, data, summary)
             outcome.start(config)
-            display.start(f"{config.name}: {config.model.family}", config.training.max_epochs)
+            display.start(
+                f"{config.name}: {config.model.family}", model.planned_epochs(config.training)
+            )
             try:
                 fit_listeners: list[EpochListener] = [run.history(), display, *trackers]
                 fit_listeners += listeners
@@ -239,15 +241,25 @@ def end_status(
         display.message(f"pruned after {epochs} epochs ({result.pruned}): {run.path}")
         return "pruned"
     run.set_status("completed", seconds=round(seconds, 2))
-    test, base = metrics.test, metrics.baselines
-    display.message(
-        f"test RMSE {test.rmse:.4f}  MAE {test.mae:.4f}  "
-        f"(global mean {base.global_mean_test_rmse:.4f}, "
-        f"biases {base.biases_test_rmse:.4f})  -> {run.path}"
-    )
+    display.message(f"{_scores(metrics)}  -> {run.path}")
     for warning in metrics.warnings or []:
         display.message(f"[yellow]warning:[/] {warning}")
     return "completed"
+
+
+def _scores(metrics: Metrics) -> str:
+    """Test RMSE and MAE, beside the baselines the run is not itself."""
+    test, base = metrics.test, metrics.baselines
+    others = [
+        f"{name} {value:.4f}"
+        for family, name, value in (
+            ("global_mean", "global mean", base.global_mean_test_rmse),
+            ("biases", "biases", base.biases_test_rmse),
+        )
+        if family != metrics.model and value is not None
+    ]
+    text = f"test RMSE {test.rmse:.4f}  MAE {test.mae:.4f}"
+    return text + (f"  ({', '.join(others)})" if others else "")
 
 
 def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
@@ -255,10 +267,12 @@ def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
     import pandas as pd
     import tensorflow as tf
 
+    from recexp.provenance import git_commit
     from recexp.training.tf_start import thread_pools
 
     return {
         "recexp": __version__,
+        "recexp_git_commit": git_commit(),
         "python": platform.python_version(),
         "keras": keras.__version__,
         "tensorflow": tf.__version__,

@@ -128,7 +128,9 @@ def errors_figure(
         x = np.arange(len(buckets))
         ax.plot(x, [b[1] for b in buckets], marker="o", color="#4c72b0", linewidth=1.6)
         ax.axhline(overall, color="#d62728", linestyle="--", linewidth=1.2)
-        ax.set_xticks(x, [f"{label}\nn={n:,}" for label, _, n in buckets], fontsize=7.5)
+        # upright: an item axis has up to a dozen buckets, whose labels overlap level
+        ax.set_xticks(x, [f"{label} (n={n:,})" for label, _, n in buckets], fontsize=7.5)
+        ax.tick_params(axis="x", labelrotation=90)
         ax.set_xlim(-0.5, len(buckets) - 0.5)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test RMSE (rating units)")

@@ -74,7 +74,7 @@ def test_overrides_are_yaml_typed(tiny_spec: Path):
     ("key", "value", "message"),
     [
         ("foo", 1, "foo: unknown key (got 1)"),
-        ("model.dimm", 8, "model.dimm: unknown key (got 8)"),
+        ("model.dimm", 8, "model.dimm: unknown key (did you mean 'dim'?) (got 8)"),
         (
             "model.dim",
             "big",
@@ -156,7 +156,10 @@ def test_missing_spec_file(tmp_path: Path):
 def test_override_of_unknown_key(tiny_spec: Path):
     code, _, err = run(["validate", str(tiny_spec), "--set", "training.batchsize=10"])
     assert code == 2
-    assert err == f"{tiny_spec}: training.batchsize: unknown key (got 10)\n"
+    assert (
+        err
+        == f"{tiny_spec}: training.batchsize: unknown key (did you mean 'batch_size'?) (got 10)\n"
+    )
     code, _, err = run(["validate", str(tiny_spec), "--set", "model.dim.x=1"])
     assert code == 2
     assert err.startswith(f"{tiny_spec}: model.dim: cannot set a key inside a non-mapping value")

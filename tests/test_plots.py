@@ -81,8 +81,8 @@ def test_errors_by_training_counts_or_test_counts(tmp_path: Path):
     by_user, by_item = fig.axes
     assert by_user.get_xlabel() == "training ratings per user"
     n = len(frame)
-    assert [t.get_text() for t in by_user.get_xticklabels()] == [f"100-199\nn={n:,}"]
-    assert [t.get_text() for t in by_item.get_xticklabels()] == [f"0\nn={n:,}"]  # unseen
+    assert [t.get_text() for t in by_user.get_xticklabels()] == [f"100-199 (n={n:,})"]
+    assert [t.get_text() for t in by_item.get_xticklabels()] == [f"0 (n={n:,})"]  # unseen
     assert by_user.get_ylabel() == "test RMSE (rating units)"
 
     made = plots.errors_figure(run)

@@ -27,6 +27,27 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+def _flags_without_a_type() -> None:
+    """Typer 0.29's help shows every flag with a type, ``--version <bool>``, as though it
+    took a value; a flag takes none, so its type column stays empty (other options keep
+    theirs). Left alone by a Typer without that hook."""
+    from typer import core
+
+    option = getattr(core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None or getattr(shown, "recexp", False):
+        return
+
+    def display_type_rich(self, ctx):  # type: ignore[no-untyped-def]
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich.recexp = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_flags_without_a_type()
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(

@@ -87,6 +87,9 @@ class ClosedFormRecommender(Recommender):
         self.n_users, self.n_items = n_users, n_items
         self.biases = Biases(0.0, np.zeros(n_users, np.float32), np.zeros(n_items, np.float32))
 
+    def planned_epochs(self, training: Any) -> int:
+        return 1  # fitted in closed form: one pass, whatever training.max_epochs says
+
     def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
         start = time.perf_counter()
         if self.with_biases:

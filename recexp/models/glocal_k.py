@@ -80,6 +80,9 @@ class GLocalKRecommender(AccuracyRecommender):
         self._matrix: np.ndarray | None = None  # cached predictions (n_items, n_users)
         self._build()
 
+    def planned_epochs(self, training: Any) -> int:
+        return self.options.pre_epochs + self.options.fine_epochs  # not training.max_epochs
+
     def _build(self) -> None:
         from recexp.models.layers_glocal_k import GLocalK
 

@@ -94,6 +94,10 @@ class Recommender(ABC):
     def prepare(self, training: Any, optimizer: Any, n_train: int) -> None:  # noqa: B027
         """Take the spec's training and optimizer options before fit (Keras: compile)."""
 
+    def planned_epochs(self, training: Any) -> int:
+        """How many epochs fit runs at most, for the progress display ("epoch 3/60")."""
+        return int(training.max_epochs)
+
     def extra_metrics(self, pairs: EvalPairs) -> dict[str, Any] | None:
         """Family-specific test metrics (two_tower: retrieval); none by default."""
         return None

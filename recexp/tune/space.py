@@ -164,7 +164,7 @@ def load_space(path: str | Path) -> Space:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("search space file not found", file=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(
             f"cannot read search space: {e.__class__.__name__}", file=str(path)
         ) from None
