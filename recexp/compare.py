@@ -142,9 +142,7 @@ def _add_stats(
 
     from recexp.compare_stats import RESAMPLES, paired_stats, with_stats
 
-    if reference is not None and reference not in {r["run"] for r in rows}:
-        raise ConfigError("no such run among those given", key="--reference", got=reference)
-    ref = paired_stats(rows, reference)
+    ref = paired_stats(rows, resolve_reference(rows, reference))
     if ref is not None:
         print(
             f"paired against {ref}: d RMSE = run - reference on the test ratings both "
@@ -157,6 +155,23 @@ def _add_stats(
         if row.get("paired_note"):
             print(f"{row['run']}: {row['paired_note']}", file=sys.stderr)
     return with_stats(columns)
+
+
+def resolve_reference(rows: list[dict[str, Any]], reference: str | None) -> str | None:
+    """``--reference``: a run's name, or its name without the timestamp (as the table
+    shows it) when only one run has it."""
+    from recexp.run_names import without_stamp
+
+    if reference is None:
+        return None
+    names = [r["run"] for r in rows]
+    found = [n for n in names if n == reference] or [
+        n for n in names if without_stamp(n) == reference
+    ]
+    if len(found) != 1:
+        problem = "no such run among those given" if not found else "more than one run is called so"
+        raise ConfigError(problem, key="--reference", got=reference)
+    return found[0]
 
 
 def render(

@@ -119,7 +119,7 @@ COLUMN_LIST: list[Column] = [
     Column("embedding_compression", "emb x", lambda m: m.embedding_compression,
            lambda v, _r: f"{v:.2f}x", priority=21),
     Column("best_epoch", "best epoch", lambda m: m.best_epoch, best_epoch, priority=11),
-    Column("val_rmse", "val RMSE", lambda m: m.val.rmse, score("val_rmse"), priority=3),
+    Column("val_rmse", "val RMSE", lambda m: m.val.rmse, score("val_rmse"), priority=5),
     Column("test_rmse", "test RMSE", lambda m: m.test.rmse, score("test_rmse"), priority=1),
     Column("test_mae", "test MAE", lambda m: m.test.mae, score("test_mae"), priority=10),
     Column("vs_mean", "vs mean",
@@ -135,12 +135,12 @@ COLUMN_LIST: list[Column] = [
 
 # --stats and --curves: asked for, so kept before most of the table
 STAT_COLUMNS = [
-    Column("d_rmse", "d RMSE", cell=lambda v, _r: f"{v:+.4f}", priority=5),
-    Column("d_rmse_ci", "95% CI", cell=interval, priority=6),
+    Column("d_rmse", "d RMSE", cell=lambda v, _r: f"{v:+.4f}", priority=3),
+    Column("d_rmse_ci", "95% CI", cell=interval, priority=4),
     Column("paired_n", "paired", cell=count, priority=19),
 ]
 CURVE_COLUMN = Column("curve", "val RMSE by epoch", numeric=False, priority=7)
-DIFF_PRIORITY = 4  # a spec key every run has, with different values: what tells runs apart
+DIFF_PRIORITY = 6  # a spec key every run has, with different values: what tells runs apart
 DIFF_PARTIAL_PRIORITY = 30  # a spec key only some runs have (another family's options)
 
 BY_KEY = {c.key: c for c in [*COLUMN_LIST, *STAT_COLUMNS, CURVE_COLUMN]}

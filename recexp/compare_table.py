@@ -1,7 +1,8 @@
 """``recexp compare``'s table on a terminal: the columns that fit its width, never a cut
-number. Columns are kept by priority (:mod:`recexp.compare_columns`: run, test RMSE,
-model, val RMSE, what ``--stats`` / ``--curves`` asked for, the spec keys that differ,
-...), a column whose value is the same in every row last, and shown in the table's order.
+number, runs named without their timestamp where that stays unique. Columns are kept by
+priority (:mod:`recexp.compare_columns`: run, test RMSE, model, what ``--stats`` asked
+for, val RMSE, the spec keys that differ, ...), a column whose value is the same in every
+row last, and shown in the table's order.
 """
 
 from __future__ import annotations
@@ -26,14 +27,30 @@ def render_table(rows: list[dict[str, Any]], best: str | None, columns: Columns)
             table.add_column(title, overflow="fold", min_width=12)
         else:
             table.add_column(title, justify="right" if numeric else "left", no_wrap=True)
+    names = short_names(rows)
     for row in rows:
         style = (
             "bold green"
             if row["run"] == best
             else ("red" if row["status"] != "completed" else None)
         )
-        table.add_row(*(cell(k, row) for k, _ in columns), style=style)
+        cells = [names[row["run"]] if k == "run" else cell(k, row) for k, _ in columns]
+        table.add_row(*cells, style=style)
     return table
+
+
+def short_names(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Each run's name without its timestamp, where that is still unique among ``rows``
+    (``--reference`` takes either)."""
+    from collections import Counter
+
+    from recexp.run_names import without_stamp
+
+    counts = Counter(without_stamp(r["run"]) for r in rows)
+    return {
+        r["run"]: without_stamp(r["run"]) if counts[without_stamp(r["run"])] == 1 else r["run"]
+        for r in rows
+    }
 
 
 def _priority(key: str, rows: list[dict[str, Any]], extra: dict[str, int]) -> int:

@@ -228,7 +228,8 @@ def _run_repeats(
     quiet: bool,
     mlflow_parent: str | None = None,
 ) -> RunDir:
-    parent = ParentRun.create(config, kind, runs_root, quiet, mlflow_parent=mlflow_parent)
+    name = f"{config.name}-{kind}"  # <stamp>-mf-seeds: not to be taken for a single run
+    parent = ParentRun.create(config, kind, runs_root, quiet, name, mlflow_parent=mlflow_parent)
     parent.run.set_status("running", **{kind: len(children)})
     with parent:
         done = []

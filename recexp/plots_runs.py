@@ -8,7 +8,6 @@ matplotlib is imported inside the functions that draw.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,13 +25,14 @@ from recexp.plots_common import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-STAMP = re.compile(r"^\d{8}T\d{6}Z-")
 SCATTER_X = {"params": "parameters", "train_seconds": "train seconds"}
 
 
 def run_label(name: str, width: int = 40) -> str:
     """A run's name without its UTC timestamp (``20261203T101010Z-mf-dim64`` -> ``mf-dim64``)."""
-    return short_name(STAMP.sub("", name), width)
+    from recexp.run_names import without_stamp
+
+    return short_name(without_stamp(name), width)
 
 
 def curve_runs(runs: Sequence[str | Path]) -> tuple[list[tuple[Path, str]], list[str]]:

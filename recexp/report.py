@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from recexp import __version__
-from recexp.compare import render_markdown
+from recexp.compare import render_markdown, resolve_reference
 from recexp.compare_rows import COLUMNS, best_run, collect, fingerprint_warning, sort_rows
 from recexp.compare_stats import RESAMPLES, STAT_COLUMNS, paired_stats
 from recexp.errors import ConfigError
@@ -190,8 +190,7 @@ def render_report(
     if not rows:
         raise ConfigError("no readable run directory among those given")
     rows = sort_rows(rows)
-    if reference is not None and reference not in {r["run"] for r in rows}:
-        raise ConfigError("no such run among those given", key="--reference", got=reference)
+    reference = resolve_reference(rows, reference)
     best = best_run(rows)
     ref = paired_stats(rows, reference)
 

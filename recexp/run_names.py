@@ -18,6 +18,12 @@ import yaml
 MAX_NAME = 64
 SHORT = {"learning_rate": "lr", "batch_size": "bs", "max_epochs": "epochs"}
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+STAMP = re.compile(r"^\d{8}T\d{6}Z-")  # RunDir.create's UTC timestamp
+
+
+def without_stamp(name: str) -> str:
+    """``20261203T101010Z-mf-dim64`` -> ``mf-dim64`` (what plots and tables label runs by)."""
+    return STAMP.sub("", name)
 
 
 def _compact(value: Any) -> str:

@@ -136,3 +136,14 @@ def test_a_100_column_terminal_shows_whole_numbers(tmp_path: Path, monkeypatch) 
     assert "| ratings/s |" in md and "| split |" in md and "| model.dim |" in md
     bad = runner.invoke(app, ["compare", *map(str, runs), "--columns", "run,nope"])
     assert bad.exit_code == 2 and bad.stderr.startswith("--columns: unknown column")
+
+
+def test_the_report_pairs_and_draws_parents(tmp_path: Path) -> None:
+    from recexp.report import render_report
+
+    runs = _parents(tmp_path)
+    page = render_report(list(runs.values()))
+    assert "no run has a predictions.parquet" not in page and "the reference run has no" not in page
+    assert f"{runs['seeds'].name}: paired through its first seed" in page
+    assert "pictures of its selected trial t001" in page
+    assert page.count('alt="val RMSE curves"') == 1

@@ -102,5 +102,7 @@ def test_every_readme_command_runs_as_written(
         )
         for why, n in reasons.items():
             print(f"  {n} x {why}")
+        slowest = sorted(took.items(), key=lambda kv: -kv[1])[:5]
+        print("  slowest: " + ", ".join(f"README.md:{k} {v:.0f} s" for k, v in slowest))
     assert not failures, "\n\n".join(failures)
     assert ran >= 18  # the Walkthrough, Pictures and the local device commands

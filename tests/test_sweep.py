@@ -86,7 +86,7 @@ def test_sweep_selects_the_lowest_validation_rmse(tiny_spec: Path, tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     (parent,) = (tmp_path / "runs").iterdir()
-    assert parent.name.endswith("-tiny-sweep")
+    assert parent.name.endswith("-tiny-epochs1-sweep")  # named after its --set too
     record = json.loads((parent / "study.json").read_text())
     assert record["sampler"] == "grid" and record["pruner"] == "none"
     assert [t["params"] for t in record["trials"]] == [{"model.dim": 2}, {"model.dim": 6}]
