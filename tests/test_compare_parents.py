@@ -147,3 +147,18 @@ def test_the_report_pairs_and_draws_parents(tmp_path: Path) -> None:
     assert f"{runs['seeds'].name}: paired through its first seed" in page
     assert "pictures of its selected trial t001" in page
     assert page.count('alt="val RMSE curves"') == 1
+
+
+def test_the_table_names_runs_without_their_timestamp(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "100")
+    runs = _parents(tmp_path)
+    twin = _status(make_run(tmp_path / "b", "20261204T000000Z-mf", test_rmse=0.95))
+    result = runner.invoke(app, ["compare", *map(str, [*runs.values(), twin])])
+    names = [line.split()[0] for line in result.stdout.splitlines()[4:-1] if line.strip()]
+    assert names == ["mf-sweep", "mf-seeds", "20261203T100000Z-mf", "20261204T000000Z-mf"]
+    chosen = runner.invoke(app, ["compare", *map(str, runs.values()), "--stats", "--reference",
+                                 "mf-seeds"])  # fmt: skip
+    assert chosen.exit_code == 0 and f"paired against {runs['seeds'].name}" in chosen.stderr
+    twice = runner.invoke(app, ["compare", str(runs["plain"]), str(twin), "--stats",
+                                "--reference", "mf"])  # fmt: skip
+    assert twice.exit_code == 2 and "more than one run is called so" in twice.stderr
