@@ -24,6 +24,7 @@ from pydantic import (
 from recexp.data.base import DATASETS, DatasetOptions
 from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
 from recexp.errors import _MISSING, ConfigError
+from recexp.evaluation.options import EvaluationOptions, is_ranking_metric, monitor_problem
 from recexp.models import MODELS, ModelOptions
 from recexp.registry import Registry
 from recexp.schema import FiniteFloat, Options, Seed
@@ -98,7 +99,11 @@ MONITORS = ("loss", "rmse", "mae", "val_loss", "val_rmse", "val_mae")
 class EarlyStopping(Options):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
 
-    monitor: str = Field("val_rmse", description=f"one of: {', '.join(MONITORS)}")
+    monitor: str = Field(
+        "val_rmse",
+        description=f"one of: {', '.join(MONITORS)}, or a validation ranking metric "
+        "(val_ndcg@10, val_recall@20, val_mrr, ...; evaluation.ranking must be on)",
+    )
     patience: PositiveInt = 5
     min_delta: float = Field(0.0, ge=0)
     mode: Literal["auto", "min", "max"] = "auto"
@@ -107,8 +112,11 @@ class EarlyStopping(Options):
     @field_validator("monitor")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        if value not in MONITORS:
-            raise ValueError(f"unknown metric {value!r}; expected one of: {', '.join(MONITORS)}")
+        if value not in MONITORS and not (value.startswith("val_") and is_ranking_metric(value)):
+            raise ValueError(
+                f"unknown metric {value!r}; expected one of: {', '.join(MONITORS)}, "
+                "or val_<ranking metric>@k (e.g. val_ndcg@10)"
+            )
         return value
 
 
@@ -174,6 +182,9 @@ class ExperimentConfig(Options):
     optimizer: OptimizerSpec = Field(default_factory=lambda: OPTIMIZERS.get("adam").options())
     training: TrainingOptions = TrainingOptions()
     tracking: TrackingOptions = TrackingOptions()
+    evaluation: EvaluationOptions = Field(
+        default_factory=EvaluationOptions, description="top-N evaluation beyond RMSE/MAE"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -231,6 +242,10 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
     except ValidationError as e:
         raise _one_line(e, data) from None
     check_distribute(config.training)
+    stopping = config.training.early_stopping
+    problem = stopping and monitor_problem(stopping.monitor, config.evaluation.ranking)
+    if stopping and problem:
+        raise ConfigError(problem, key="training.early_stopping.monitor", got=stopping.monitor)
     refused = config.model.unsupported(config)
     if refused is not None:  # a setting the family cannot honour (e.g. an embedding strategy)
         key, problem, got = refused

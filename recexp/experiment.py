@@ -28,7 +28,7 @@ from recexp.display import Display
 from recexp.errors import ConfigError
 from recexp.models.protocol import ModelSummary, Recommender
 from recexp.run_metrics import Metrics
-from recexp.runs import CONFIG, ENV, SUMMARY, SUMMARY_TEXT, RunDir
+from recexp.runs import CONFIG, ENV, RANKING_USERS, SUMMARY, SUMMARY_TEXT, RunDir
 from recexp.signals import deferred_signals, sigterm_as_interrupt
 from recexp.training.events import EpochListener, FitResult, TrainData
 
@@ -187,6 +187,7 @@ def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:
         val_user=val.user[known],
         val_item=val.item[known],
         val_rating=data.transform.forward(val.rating[known]),
+        val_ranking=val_ranking(config, data),
         n_users=data.n_users,
         n_items=data.n_items,
         options=config.training,
@@ -194,6 +195,20 @@ def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:
         seed=config.seed,
         title=config.name,
     )
+
+
+def val_ranking(config: ExperimentConfig, data: Dataset) -> Any:
+    """``f(scorer) -> val ranking metrics`` when early stopping monitors one, else None."""
+    from recexp.evaluation.options import is_ranking_metric
+
+    stopping, options = config.training.early_stopping, config.evaluation.ranking
+    if stopping is None or options is None or not is_ranking_metric(stopping.monitor):
+        return None
+    from recexp.evaluation.ranking import evaluate_ranking
+    from recexp.evaluation.ranking_data import ranking_protocol
+
+    protocol = ranking_protocol(data, "val", options, config.seed)
+    return lambda score: evaluate_ranking(score, protocol).metrics
 
 
 def write_inputs(run: RunDir, config: ExperimentConfig, data: Dataset, summary: ModelSummary):
@@ -213,11 +228,14 @@ def finish(
     data_seconds: float,
 ) -> Metrics:
     """Evaluate, then write predictions.parquet, metrics.json and the model."""
-    from recexp.evaluation import evaluate
+    from recexp.evaluation.evaluator import evaluate
     from recexp.run_facts import run_facts
 
     evaluation = evaluate(model, config, data)
-    run.write_predictions(evaluation.predictions)
+    if evaluation.predictions is not None:
+        run.write_predictions(evaluation.predictions)
+    if evaluation.ranking_users is not None:
+        run.write_predictions(evaluation.ranking_users, RANKING_USERS)
     facts = run_facts(config, data, model, summary, result, data_seconds)
     metrics = Metrics(**facts, **evaluation.metrics.as_json())
     run.write_metrics(metrics)
@@ -239,15 +257,31 @@ def end_status(
         display.message(f"pruned after {epochs} epochs ({result.pruned}): {run.path}")
         return "pruned"
     run.set_status("completed", seconds=round(seconds, 2))
-    test, base = metrics.test, metrics.baselines
-    display.message(
-        f"test RMSE {test.rmse:.4f}  MAE {test.mae:.4f}  "
-        f"(global mean {base.global_mean_test_rmse:.4f}, "
-        f"biases {base.biases_test_rmse:.4f})  -> {run.path}"
-    )
+    display.message(f"{result_line(metrics)}  -> {run.path}")
     for warning in metrics.warnings or []:
         display.message(f"[yellow]warning:[/] {warning}")
     return "completed"
+
+
+def result_line(metrics: Metrics) -> str:
+    """The end-of-run line: test RMSE/MAE against the baselines, and the top-N headline."""
+    from recexp.evaluation.ranking import headline
+
+    test, base = metrics.test, metrics.baselines
+    parts = []
+    if test.rmse is not None and test.mae is not None:
+        parts.append(
+            f"test RMSE {test.rmse:.4f}  MAE {test.mae:.4f}  "
+            f"(global mean {base.global_mean_test_rmse:.4f}, "
+            f"biases {base.biases_test_rmse:.4f})"
+        )
+    facts, popular = metrics.ranking, base.popularity_test_ranking
+    if test.ranking and facts is not None and facts.k:
+        line = f"test {headline(test.ranking, facts.k)}"
+        if popular:
+            line += f" (most popular {headline(popular, facts.k)})"
+        parts.append(line)
+    return "\n".join(parts) or "no test metrics"
 
 
 def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:

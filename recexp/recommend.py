@@ -114,7 +114,7 @@ def recommend(
     ratings make an obscure item's bias, and so its prediction, high).
     """
     from recexp.data.pipeline import Part
-    from recexp.evaluation import fallback_for, predict_part
+    from recexp.evaluation.rating import fallback_for, predict_part
 
     if k < 1:
         raise ConfigError("must be at least 1", key="--top", got=k)

@@ -67,6 +67,7 @@ def make_recommender(
         from recexp.models.keras_model import KerasRecommender
 
         built = KerasRecommender(built)
+    built.n_items = ctx.n_items
     built.prepare(training, optimizer, n_train)
     return built
 

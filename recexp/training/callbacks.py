@@ -73,6 +73,19 @@ class EarlyStop(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
+class RankingLog(keras.callbacks.Callback):
+    """Adds the validation ranking metrics to each epoch's logs (``val_ndcg@10``, ...),
+    ahead of the epoch log and early stopping, which read them."""
+
+    def __init__(self, rank: Callable[[Any], dict[str, float]], scorer: Callable[[], Any]):
+        super().__init__()
+        self.rank, self.scorer = rank, scorer
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is not None:
+            logs.update({f"val_{name}": v for name, v in self.rank(self.scorer()).items()})
+
+
 class EpochLog(keras.callbacks.Callback):
     """Builds each epoch's row, hands it to the listeners, and times the training phase."""
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from recexp.errors import TrainingError
-from recexp.training.callbacks import EarlyStop, EpochLog
+from recexp.training.callbacks import EarlyStop, EpochLog, RankingLog
 from recexp.training.events import EpochListener, FitResult, StopTraining, TrainData, error_logs
 from recexp.training.optimizers import OptimizerOptions, make_optimizer
 from recexp.training.schedules import LinearWarmup
@@ -72,8 +72,14 @@ def id_inputs(user: np.ndarray, item: np.ndarray) -> dict[str, np.ndarray]:
     return {"user_input": user.reshape(-1, 1), "item_input": item.reshape(-1, 1)}
 
 
-def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
-    """Fit with early stopping; Ctrl-C or a listener's StopTraining keeps the best weights."""
+def fit(
+    model: keras.Model,
+    data: TrainData,
+    listeners: Sequence[EpochListener],
+    scorer: Callable[[], Any] | None = None,
+) -> FitResult:
+    """Fit with early stopping; Ctrl-C or a listener's StopTraining keeps the best weights.
+    ``scorer()`` gives the model's top-N scorer, for ``data.val_ranking`` each epoch."""
     t = data.options
     x, y = id_inputs(data.user, data.item), data.rating
     validation = None
@@ -83,11 +89,14 @@ def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener])
     stopper = EarlyStop(t.early_stopping)
     optimizer = model.optimizer
     log = EpochLog(listeners, lambda: float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    callbacks: list[keras.callbacks.Callback] = [log, stopper]
+    if data.val_ranking is not None and scorer is not None:
+        callbacks.insert(0, RankingLog(data.val_ranking, scorer))
     result = FitResult()
     start = time.perf_counter()
     try:
         if t.engine == "compiled":
-            _fit_compiled(model, data, x, validation, batch_size, [log, stopper])
+            _fit_compiled(model, data, x, validation, batch_size, callbacks)
         else:
             model.fit(
                 x,
@@ -98,7 +107,7 @@ def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener])
                 validation_batch_size=t.eval_batch_size,
                 shuffle=t.shuffle,
                 steps_per_epoch=t.steps_per_epoch,
-                callbacks=[log, stopper],
+                callbacks=callbacks,
                 verbose=0,
             )
     except KeyboardInterrupt as signal:
