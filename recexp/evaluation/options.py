@@ -82,6 +82,8 @@ def monitor_problem(monitor: str, ranking: RankingOptions | None) -> str | None:
     (the spec's ``evaluation.ranking``), or None when it can."""
     if not is_ranking_metric(monitor):
         return None
+    if monitor.split("_", 1)[-1].partition("@")[0] in LIST_MEASURES:
+        return "coverage, popularity and novelty describe lists; monitor an accuracy metric"
     if ranking is None:
         return "a ranking metric needs evaluation.ranking (it is null)"
     cut = monitor.partition("@")[2]

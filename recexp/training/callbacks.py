@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from recexp.errors import ConfigError
+from recexp.evaluation.options import is_ranking_metric
 from recexp.training.events import EpochListener
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ class EarlyStop(keras.callbacks.Callback):
         self.monitor = options.monitor if options else monitor_default
         mode = options.mode if options else "min"
         if mode == "auto":
-            mode = "max" if any(k in self.monitor for k in METRIC_WORDS) else "min"
+            higher = is_ranking_metric(self.monitor) or any(k in self.monitor for k in METRIC_WORDS)
+            mode = "max" if higher else "min"
         self.sign = 1.0 if mode == "min" else -1.0
         self.best: float = math.inf
         self.best_epoch: int | None = None
