@@ -33,8 +33,12 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # the k-th largest score
     above = scores > kth
     ties = scores == kth
-    room = k - above.sum(axis=1, keepdims=True)  # how many tied items still fit
-    chosen = above | (ties & (np.cumsum(ties, axis=1) <= room))
+    room = k - above.sum(axis=1)  # how many items tied at the k-th score still fit
+    chosen = above | ties
+    crowded = np.flatnonzero(ties.sum(axis=1) > room)  # more ties than room: lower codes
+    if len(crowded):
+        t = ties[crowded]
+        chosen[crowded] = above[crowded] | (t & (np.cumsum(t, axis=1) <= room[crowded, None]))
     picked = np.nonzero(chosen)[1].reshape(len(scores), k)  # k per row, codes ascending
     order = np.argsort(-np.take_along_axis(scores, picked, axis=1), axis=1, kind="stable")
     return np.take_along_axis(picked, order, axis=1)
@@ -45,11 +49,13 @@ def first_hit_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
     scores), ties by the lower code; ``relevant`` is a boolean mask like ``scores``."""
     rel_scores = np.where(relevant, scores, -np.inf)
     best = rel_scores.max(axis=1, keepdims=True)
-    first = rel_scores.argmax(axis=1)[:, None]  # argmax: the lowest code among ties
-    codes = np.arange(scores.shape[1])[None, :]
-    before = (scores > best) | ((scores == best) & (codes < first))
-    return 1 + before.sum(axis=1)
-
+    better = (scores > best).sum(axis=1)
+    tied = np.flatnonzero((scores == best).sum(axis=1) > 1)  # rare: a tie with the best
+    if len(tied):
+        first = rel_scores[tied].argmax(axis=1)[:, None]  # argmax: the lowest code
+        codes = np.arange(scores.shape[1])[None, :]
+        better[tied] += ((scores[tied] == best[tied]) & (codes < first)).sum(axis=1)
+    return 1 + better
 
 def at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Per-user hr, precision, recall, ndcg and map at ``k`` from ``hits`` ``(batch, >=k)``

@@ -21,7 +21,8 @@ class UserItems:
         cls, user: np.ndarray, item: np.ndarray, n_users: int, n_items: int
     ) -> UserItems:
         keep = (user >= 0) & (item >= 0)
-        key = np.unique(user[keep].astype(np.int64) * n_items + item[keep])
+        key = np.sort(user[keep].astype(np.int64) * n_items + item[keep])
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
         rows, cols = np.divmod(key, n_items)
         indptr = np.zeros(n_users + 1, np.int64)
         np.cumsum(np.bincount(rows, minlength=n_users), out=indptr[1:])
