@@ -57,6 +57,7 @@ def first_hit_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
         better[tied] += ((scores[tied] == best[tied]) & (codes < first)).sum(axis=1)
     return 1 + better
 
+
 def at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Per-user hr, precision, recall, ndcg and map at ``k`` from ``hits`` ``(batch, >=k)``
     (boolean, best first) and each user's number of relevant items (> 0)."""
