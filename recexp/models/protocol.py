@@ -67,6 +67,9 @@ class Recommender(ABC):
 
     classes: ClassVar[dict[str, type[Recommender]]] = {}
     optimizer_label: str = "closed form"
+    #: False for families that rank items but do not predict ratings (ease, item_knn,
+    #: popularity): the evaluator reports no RMSE/MAE for them, only ranking metrics.
+    predicts_ratings: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -90,6 +93,16 @@ class Recommender(ABC):
     @classmethod
     @abstractmethod
     def load_files(cls, directory: Path) -> Recommender: ...
+
+    def score_items(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for each user code in ``users`` (ids seen in training):
+        a float32 array of shape ``(len(users), n_items)``, higher is recommended first.
+        Train items are NOT masked here (the evaluator masks them). The caller bounds
+        ``len(users)`` (a batch), so memory is one batch, never users x items."""
+        items = np.arange(self.n_items, dtype=np.int32)
+        user = np.repeat(users.astype(np.int32), len(items))
+        item = np.tile(items, len(users))
+        return np.asarray(self.predict(user, item), np.float32).reshape(len(users), len(items))
 
     def prepare(self, training: Any, optimizer: Any, n_train: int) -> None:  # noqa: B027
         """Take the spec's training and optimizer options before fit (Keras: compile)."""
