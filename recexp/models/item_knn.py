@@ -23,8 +23,13 @@ from pydantic import Field, NonNegativeFloat, PositiveInt
 
 from recexp.models.base import MODELS, BuildContext
 from recexp.models.protocol import Recommender
-from recexp.models.topn import TopNOptions, TopNRecommender, csr_arrays, csr_from
-from recexp.models.topn import interaction_matrix
+from recexp.models.topn import (
+    TopNOptions,
+    TopNRecommender,
+    csr_arrays,
+    csr_from,
+    interaction_matrix,
+)
 from recexp.training.events import TrainData
 
 if TYPE_CHECKING:

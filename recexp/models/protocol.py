@@ -70,6 +70,8 @@ class Recommender(ABC):
     #: False for families that rank items but do not predict ratings (ease, item_knn,
     #: popularity): the evaluator reports no RMSE/MAE for them, only ranking metrics.
     predicts_ratings: ClassVar[bool] = True
+    #: items are coded 0 .. n_items - 1; :meth:`score_items` scores them all
+    n_items: int
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

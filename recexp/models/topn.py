@@ -175,9 +175,13 @@ class TopNRecommender(Recommender):
         return ModelSummary(text, params, params, name=self.family)
 
     def save_files(self, directory: Path) -> None:
-        options = np.asarray(self.options.model_dump_json())
-        arrays = {**csr_arrays("interactions", self.interactions), **self.arrays()}
-        np.savez(directory / MODEL_NPZ, family=self.family, options=options, **arrays)
+        arrays: dict[str, Any] = {
+            "family": np.asarray(self.family),
+            "options": np.asarray(self.options.model_dump_json()),
+            **csr_arrays("interactions", self.interactions),
+            **self.arrays(),
+        }
+        np.savez(directory / MODEL_NPZ, **arrays)
 
     @classmethod
     def load_files(cls, directory: Path) -> Recommender:
