@@ -40,7 +40,8 @@ def gram_bytes(n_items: int) -> int:
 
 
 def gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
+    """Bytes in GiB (MiB below a tenth of a GiB)."""
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 / 10 else f"{n / 2**20:.1f} MiB"
 
 
 class EASEOptions(TopNOptions):
