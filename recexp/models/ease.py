@@ -6,12 +6,12 @@ With ``X`` the binary users x items training matrix and ``lambda = l2``::
     G = X^T X + lambda I,   P = G^-1,   B = -P / diag(P) (column j divided by -P_jj),
     diag(B) = 0,            score(u, :) = X[u] B
 
-``G`` is a dense items x items float64 matrix, inverted by Cholesky (it is symmetric
-positive definite): about 3 x n_items^2 x 8 bytes at the peak (G, its factor, the
-inverse; B is kept as float32). An item count above ``max_items`` (default 40,000: about
-36 GiB), or one needing more than this machine's memory, is refused in one line before any
-data is read where the spec says the item count (synthetic and known datasets), else when
-the model is built. It predicts no rating.
+``G`` is a dense items x items float64 matrix, inverted in place by its Cholesky factor
+(it is symmetric positive definite; LAPACK potrf + potri): about 3 x n_items^2 x 8 bytes
+at the peak (G and its factor, the inverse, one triangle; B is kept as float32). An item
+count above ``max_items`` (default 40,000: about 36 GiB), or one needing more than this
+machine's memory, is refused in one line: at validation where the spec says the item
+count (synthetic and known datasets), else when the model is built. It predicts no rating.
 
 References:
     Harald Steck. Embarrassingly Shallow Autoencoders for Sparse Data. WWW 2019.
@@ -30,7 +30,7 @@ from recexp.models.protocol import Recommender
 from recexp.models.topn import TopNOptions, TopNRecommender
 from recexp.training.events import TrainData
 
-#: float64 items x items matrices alive at once while inverting (G, its factor, P)
+#: float64 items x items matrices alive at once (G and its factor in place, P, a triangle)
 GRAM_COPIES = 3
 
 
@@ -81,14 +81,23 @@ class EASEOptions(TopNOptions):
 
 
 def ease_weights(matrix: Any, l2: float) -> np.ndarray:
-    """Steck's ``B`` (float32, zero diagonal) for the users x items matrix ``matrix``."""
-    from scipy import linalg
+    """Steck's ``B`` (float32, zero diagonal) for the users x items matrix ``matrix``:
+    ``G`` inverted in place by its Cholesky factor (LAPACK potrf + potri)."""
+    from scipy.linalg import lapack
 
     gram = np.asarray((matrix.T @ matrix).toarray(), np.float64)
     gram[np.diag_indices_from(gram)] += l2
-    factor = linalg.cho_factor(gram, overwrite_a=True, check_finite=False)
-    inverse = linalg.cho_solve(factor, np.eye(len(gram)), overwrite_b=True, check_finite=False)
-    del factor, gram
+    # G is symmetric, so its transpose is the same matrix in Fortran order: LAPACK works in
+    # place. It is positive definite for any l2 > 0: only a NaN makes info nonzero.
+    factor, info = lapack.dpotrf(gram.T, lower=False, overwrite_a=True, clean=False)
+    upper, info_inverse = lapack.dpotri(factor, lower=False, overwrite_c=True)
+    if info or info_inverse:
+        raise ValueError(
+            f"ease: the Gram matrix cannot be inverted (LAPACK {info or info_inverse})"
+        )
+    inverse = np.triu(upper)  # potri fills the upper triangle only
+    del factor, gram, upper
+    inverse += np.triu(inverse, 1).T
     inverse /= -np.diag(inverse)  # column j divided by -P_jj
     np.fill_diagonal(inverse, 0.0)
     return inverse.astype(np.float32)

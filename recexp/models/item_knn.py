@@ -9,9 +9,10 @@ With ``X`` the users x items interaction matrix (1 per interaction, or the ratin
                   i among the ``neighbors`` items most similar to j
 
 Only each item's ``neighbors`` most similar items are kept (per target item j, ties
-broken by the lower item code), so the stored matrix has at most n_items x neighbors
-entries. ``weighting`` changes the similarity only: a user's score always sums the
-similarities of the items the user interacted with. It predicts no rating.
+broken by the lower item code; only positive similarities), so the stored matrix has at
+most n_items x neighbors entries. ``weighting`` changes the similarity only: a user's
+score always sums the similarities of the items the user interacted with. It predicts
+no rating.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from recexp.training.events import TrainData
 if TYPE_CHECKING:
     from scipy import sparse
 
-#: the most item x item cells of the Gram matrix computed at once (a block of target items)
-BLOCK_CELLS = 20_000_000
+#: the most item x item cells of the similarity computed at once (a block of target items,
+#: dense: a few float64 arrays of this size are alive at once)
+BLOCK_CELLS = 4_000_000
 
 
 class ItemKNNOptions(TopNOptions):
@@ -59,30 +61,39 @@ def item_similarity(
     matrix: sparse.csr_matrix, neighbors: int, shrinkage: float = 0.0
 ) -> sparse.csr_matrix:
     """The ``(n_items, n_items)`` pruned cosine similarity: column j holds the
-    ``neighbors`` items most similar to j (never j itself), computed a block of
-    columns at a time so memory stays bounded."""
+    ``neighbors`` items most similar to j (never j itself; ties go to the lower item
+    code), computed densely a block of target items at a time so memory stays bounded."""
     from scipy import sparse
 
     n = matrix.shape[1]
     columns = matrix.tocsc()
     norms = np.sqrt(np.asarray(columns.multiply(columns).sum(axis=0), np.float64).ravel())
     block = max(1, BLOCK_CELLS // max(n, 1))
-    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    rows = []  # row j: the neighbours of target item j
     for start in range(0, n, block):
-        gram = (columns.T @ columns[:, start : start + block]).tocoo()
-        row, col, dot = gram.row, gram.col + start, gram.data
-        off = (row != col) & (dot != 0)
-        row, col, dot = row[off], col[off], dot[off]
-        sim = dot / (norms[row] * norms[col] + shrinkage)
-        order = np.lexsort((row, -sim, col))  # by target item, most similar first
-        first = np.searchsorted(col[order], np.arange(start, min(start + block, n)))
-        rank = np.arange(len(order)) - first[col[order] - start]
-        keep = order[rank < neighbors]
-        kept.append((sim[keep], row[keep], col[keep]))
-    sim, row, col = (np.concatenate(a) for a in zip(*kept, strict=True)) if kept else ([],) * 3
-    similarity = sparse.csr_matrix((sim, (row, col)), shape=(n, n))
+        stop = min(start + block, n)
+        sim = np.asarray((columns[:, start:stop].T @ columns).toarray(), np.float64)
+        with np.errstate(invalid="ignore"):
+            sim /= np.outer(norms[start:stop], norms) + shrinkage
+        sim[np.arange(stop - start), np.arange(start, stop)] = 0.0  # not its own neighbour
+        np.nan_to_num(sim, copy=False)  # an item nobody interacted with: 0 / 0
+        rows.append(sparse.csr_matrix(nearest(sim, neighbors)))
+    targets = sparse.vstack(rows, format="csr") if rows else sparse.csr_matrix((n, n))
+    similarity = targets.T.tocsr()
     similarity.sort_indices()
     return similarity
+
+
+def nearest(sim: np.ndarray, k: int) -> np.ndarray:
+    """``sim`` with only each row's ``k`` largest positive entries kept (of equal entries
+    at the boundary, those of the lowest columns), the rest zeroed."""
+    if k < sim.shape[1]:
+        kth = -np.partition(-sim, k - 1, axis=1)[:, k - 1 : k]  # each row's k-th largest
+        above = sim > kth
+        tied = sim == kth
+        room = k - above.sum(axis=1, keepdims=True)
+        sim = np.where(above | (tied & (np.cumsum(tied, axis=1) <= room)), sim, 0.0)
+    return np.where(sim > 0, sim, 0.0)
 
 
 class ItemKNNRecommender(TopNRecommender):
@@ -109,7 +120,8 @@ class ItemKNNRecommender(TopNRecommender):
         return np.asarray(scores.toarray(), np.float32)
 
     def params(self) -> int:
-        return int(self.similarity.nnz)
+        """The most similarities stored (known before fit, as summary.json records it)."""
+        return self.n_items * min(self.options.neighbors, max(self.n_items - 1, 0))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return csr_arrays("similarity", self.similarity)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from recexp.cli import app
 from recexp.config import TrainingOptions
 from recexp.errors import ConfigError
-from recexp.models import MODELS
+from recexp.models import MODELS, item_knn
 from recexp.models.build import make_recommender
 from recexp.models.ease import EASEOptions, build_ease
 from recexp.models.item_knn import ItemKNNOptions
@@ -117,6 +117,12 @@ def test_item_knn_keeps_each_items_nearest_neighbours():
     assert (np.count_nonzero(two, axis=0) == [2, 2, 2, 2, 2]).all()
     assert two[2, 0] == pytest.approx(S3) and two[4, 0] == 0  # item 0: items 1, then 2 (tie 4)
     np.testing.assert_allclose(fitted("item_knn", neighbors=4).similarity.toarray(), COSINE)
+
+
+def test_item_knn_blocks_of_target_items_give_the_same_matrix(monkeypatch):
+    whole = fitted("item_knn", neighbors=2).similarity.toarray()
+    monkeypatch.setattr(item_knn, "BLOCK_CELLS", 2 * N_ITEMS)  # blocks of 2 target items
+    np.testing.assert_array_equal(fitted("item_knn", neighbors=2).similarity.toarray(), whole)
 
 
 def test_item_knn_rating_weighting():
