@@ -71,7 +71,8 @@ class Recommender(ABC):
     #: False for families that rank items but do not predict ratings (ease, item_knn,
     #: popularity): the evaluator reports no RMSE/MAE for them, only ranking metrics.
     predicts_ratings: ClassVar[bool] = True
-    #: the item vocabulary's size (set by the builder, and again on load)
+    #: items are coded 0 .. n_items - 1; :meth:`score_items` scores them all (set by the
+    #: family or the builder, and again on load)
     n_items: int = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

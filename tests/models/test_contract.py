@@ -26,6 +26,8 @@ STRATEGIES = {
 }
 KERAS_FAMILIES = ["mf", "gmf", "mlp", "neumf", "two_tower"]
 CLOSED_FORM = ["global_mean", "biases"]
+# numpy/scipy too, and they rank items without predicting ratings (predicts_ratings False)
+TOP_N = ["popularity", "item_knn", "ease"]
 # their own Recommender and fit loop; glocal_k's one epoch is one pre-training epoch plus
 # one fine-tuning epoch (CASES sets both to 1); an ensemble's, one per member and the blend
 OWN_LOOP = {"autorec": 1, "svdpp": 1, "glocal_k": 2, "ensemble": 3}
@@ -46,7 +48,7 @@ def tiny_data(rows: int = 64) -> TrainData:
 
 def test_every_family_and_strategy_is_covered():
     assert set(EMBEDDINGS.names()) == set(STRATEGIES)
-    assert set(MODELS.names()) == {*KERAS_FAMILIES, *CLOSED_FORM, *OWN_LOOP}
+    assert set(MODELS.names()) == {*KERAS_FAMILIES, *CLOSED_FORM, *TOP_N, *OWN_LOOP}
 
 
 def fit_and_round_trip(model: Recommender, tmp_path, epochs: int = 1) -> None:
@@ -59,7 +61,10 @@ def fit_and_round_trip(model: Recommender, tmp_path, epochs: int = 1) -> None:
 
     result = model.fit(data, [Rows()])
     assert len(result.history) == epochs and seen == result.history
-    assert np.isfinite(seen[0]["loss"]) and np.isfinite(seen[0]["val_rmse"])
+    if model.predicts_ratings:
+        assert np.isfinite(seen[0]["loss"]) and np.isfinite(seen[0]["val_rmse"])
+    else:  # no fake rating error where no rating is predicted
+        assert not {"loss", "rmse", "val_rmse"} & set(seen[0])
     predictions = assert_recommender_round_trip(model, data.user, data.item, tmp_path)
     assert predictions.shape == (len(data),) and np.isfinite(predictions).all()
     assert model.summary().params > 0
@@ -77,12 +82,19 @@ def test_keras_family_with_strategy(family: str, strategy: str, tmp_path):
     fit_and_round_trip(model, tmp_path)
 
 
-@pytest.mark.parametrize("family", CLOSED_FORM)
+@pytest.mark.parametrize("family", CLOSED_FORM + TOP_N)
 def test_closed_form_family(family: str, tmp_path):
     data = tiny_data()
     options = MODELS.get(family).options(family=family)
     model = make_recommender(options, context(), data.options, data.optimizer, len(data))
     fit_and_round_trip(model, tmp_path)
+    users = np.arange(N_USERS, dtype="int32")
+    grid = model.predict(
+        np.repeat(users, N_ITEMS), np.tile(np.arange(N_ITEMS, dtype="int32"), N_USERS)
+    )
+    scores = model.score_items(users)
+    assert scores.shape == (N_USERS, N_ITEMS) and scores.dtype == np.float32
+    np.testing.assert_allclose(scores.ravel(), grid, rtol=1e-6)
     if family == "global_mean":
         assert np.allclose(model.predict(data.user, data.item), data.rating.mean())
 

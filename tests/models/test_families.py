@@ -63,6 +63,8 @@ CASES = {
 
 # numpy baselines (recexp/models/closed_form.py): fitted in closed form, no model.keras
 NOT_KERAS = {"global_mean", "biases"}
+# top-N baselines (numpy/scipy, scores not ratings): tests/models/test_topn_baselines.py
+NOT_KERAS |= {"popularity", "item_knn", "ease"}
 # their own Recommender and fit loop (no (user_input, item_input) Keras model): tested in
 # tests/models/test_contract.py and their own test files
 OWN_LOOP = {"autorec", "svdpp", "glocal_k", "ensemble"}
