@@ -142,8 +142,14 @@ def below_popularity(metrics: Metrics) -> str | None:
     key = f"ndcg@{metrics.ranking.k[0]}"
     if own.get(key, 0.0) >= popular.get(key, 0.0):
         return None
+    advice = (
+        " (rating-trained models rank obscure items with a few high ratings first: try "
+        "the ease or item_knn families, or a top-N objective)"
+        if metrics.predicts_ratings
+        else ""
+    )
     return (
         f"test NDCG@{metrics.ranking.k[0]} {own[key]:.4f} is below the most-popular "
         f"list's ({popular[key]:.4f}): its top-N lists are worse than recommending the "
-        "most popular items (train for the top-N: ease, item_knn, or a ranking objective)"
+        f"most popular items{advice}"
     )

@@ -42,16 +42,20 @@ def straightforward(data, scores_of_user, k: int) -> dict[str, float]:
     return {f"ndcg@{k}": np.mean(ndcg), f"recall@{k}": np.mean(recall), "mrr": np.mean(mrr)}
 
 
-def test_most_popular_on_ml100k_matches_a_plain_loop(monkeypatch):
+def ml100k(monkeypatch, family: str, **options):
     monkeypatch.setenv("RECEXP_DATA_DIR", str(SHARED_DATA))
     config = validate(
         {
-            "name": "pop",
+            "name": family,
             "dataset": {"name": "movielens-100k", "split": {"strategy": "random", "test": 0.1}},
-            "model": {"family": "biases"},
+            "model": {"family": family, **options},
         }
     )
-    data = prepare(config.dataset, config.seed)
+    return config, prepare(config.dataset, config.seed)
+
+
+def test_most_popular_on_ml100k_matches_a_plain_loop(monkeypatch):
+    config, data = ml100k(monkeypatch, "biases")
     protocol = ranking_protocol(data, "test", config.evaluation.ranking, config.seed)
     got = evaluate_ranking(popularity_scorer(protocol.popularity), protocol).metrics
     counts = np.bincount(data.train.item, minlength=data.n_items).astype(np.float64)
@@ -59,3 +63,30 @@ def test_most_popular_on_ml100k_matches_a_plain_loop(monkeypatch):
     for name, value in expected.items():
         assert got[name] == pytest.approx(value, rel=1e-9), name
     assert len(protocol.users) > 900  # nearly every ML-100K user has test ratings
+
+
+def test_ease_on_ml100k_matches_a_plain_numpy_ease_and_loop(monkeypatch):
+    from recexp.models.build import build_recommender
+    from recexp.training.events import TrainData
+
+    config, data = ml100k(monkeypatch, "ease", l2=300.0)
+    model = build_recommender(config, data)
+    t = data.train
+    model.fit(
+        TrainData(t.user, t.item, t.rating, t.user[:0], t.item[:0], t.rating[:0],
+                  data.n_users, data.n_items, config.training, config.optimizer),
+        [],
+    )  # fmt: skip
+    protocol = ranking_protocol(data, "test", config.evaluation.ranking, config.seed)
+    got = evaluate_ranking(model.scorer(), protocol).metrics
+    # EASE from its formula (Steck 2019), in float64 numpy
+    x = np.zeros((data.n_users, data.n_items))
+    x[t.user, t.item] = 1.0
+    gram = x.T @ x + 300.0 * np.eye(data.n_items)
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    scores = x @ b
+    expected = straightforward(data, lambda u: scores[u], 10)
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, rel=1e-6), name
