@@ -218,8 +218,8 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
     check_distribute(config.training)
     refused = objective_problem(config) or config.model.unsupported(config)
     if refused is not None:  # a setting the objective or the family cannot honour
-        key, problem, got = refused
-        raise ConfigError(problem, key=key, got=got)
+        key, why, got = refused
+        raise ConfigError(why, key=key, got=got)
     stopping = config.training.early_stopping
     problem = stopping and monitor_problem(stopping.monitor, config.evaluation.ranking)
     if stopping and problem:

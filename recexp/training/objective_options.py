@@ -80,8 +80,8 @@ def implicit_defaults(data: Any) -> Any:
     evaluation = data.get("evaluation")
     ranking = evaluation.get("ranking") if isinstance(evaluation, dict) else None
     cuts = ranking.get("k") if isinstance(ranking, dict) else None
-    whole = isinstance(cuts, list) and cuts and all(isinstance(c, int) for c in cuts)
-    k = min(cuts) if whole else 10
+    whole = isinstance(cuts, list) and bool(cuts) and all(isinstance(c, int) for c in cuts)
+    k = min(cuts) if whole and isinstance(cuts, list) else 10
     stopping = {**stopping, "monitor": f"val_ndcg@{k}"}
     return {**data, "training": {**training, "early_stopping": stopping}}
 
