@@ -193,3 +193,20 @@ def test_mirrored_on_two_logical_cpus_matches_one_device_for_each_objective(spec
         assert mirrored["epochs_run"] == single["epochs_run"]
         got, want = mirrored["test"]["ranking"], single["test"]["ranking"]
         assert got["ndcg@10"] == pytest.approx(want["ndcg@10"], abs=1e-4), objective
+
+
+def test_sparse_tables_and_rowwise_optimizer_under_bpr(spec, tmp_path):
+    """Quotient-remainder users, mixed-dim items, per-row L2 and row-wise Adagrad: the
+    negatives' rows are looked up like any other and their updates stay sparse."""
+    from recexp.experiment import run_experiment
+
+    overrides = [
+        "model={family: gmf, dim: 8, embedding_l2: 0.01, embedding_l2_per: row}",
+        "embedding.user={strategy: quotient_remainder, num_buckets: 12}",
+        "embedding.item={strategy: mixed_dim, blocks: [20, 20], dims: [8, 4]}",
+        "optimizer={name: rowwise_adagrad, learning_rate: 0.1}",
+        "training.objective={name: bpr, negatives: 3, sampler: popularity}",
+    ]
+    run = run_experiment(load_spec(spec, overrides), tmp_path / "runs", quiet=True)
+    metrics = json.loads((run.path / "metrics.json").read_text())
+    assert 0 < metrics["test"]["ranking"]["ndcg@10"] <= 1 and metrics["epochs_run"] == 2
