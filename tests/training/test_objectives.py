@@ -203,7 +203,7 @@ def test_sparse_tables_and_rowwise_optimizer_under_bpr(spec, tmp_path):
     overrides = [
         "model={family: gmf, dim: 8, embedding_l2: 0.01, embedding_l2_per: row}",
         "embedding.user={strategy: quotient_remainder, num_buckets: 12}",
-        "embedding.item={strategy: mixed_dim, blocks: [20, 20], dims: [8, 4]}",
+        "embedding.item={strategy: mixed_dim, blocks: [20, 10], dims: [8, 4, 2]}",
         "optimizer={name: rowwise_adagrad, learning_rate: 0.1}",
         "training.objective={name: bpr, negatives: 3, sampler: popularity}",
     ]
