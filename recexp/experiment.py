@@ -9,9 +9,6 @@ best weights kept) or ``pruned`` (a tuner stopped it: the same).
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -21,7 +18,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-from recexp import __version__
 from recexp.config import ExperimentConfig
 from recexp.data import Dataset, prepare
 from recexp.display import Display
@@ -177,13 +173,16 @@ def warn_dense_l2(config: ExperimentConfig, data: Dataset, display: Display) -> 
 
 
 def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:
-    """The arrays a fit takes: codes, and ratings in training units (known val rows only)."""
-    val = data.val
+    """The arrays a fit takes: codes, and ratings in training units (known val rows only);
+    an implicit objective's ``positive_min_rating`` keeps the training rows rated above it."""
+    val, train = data.val, data.train
     known = np.flatnonzero(val.known)
+    threshold = config.training.objective.positive_min_rating
+    keep = slice(None) if threshold is None else train.rating >= threshold  # the positives
     return TrainData(
-        user=data.train.user,
-        item=data.train.item,
-        rating=data.transform.forward(data.train.rating),
+        user=train.user[keep],
+        item=train.item[keep],
+        rating=data.transform.forward(train.rating[keep]),
         val_user=val.user[known],
         val_item=val.item[known],
         val_rating=data.transform.forward(val.rating[known]),
@@ -215,6 +214,8 @@ def write_inputs(run: RunDir, config: ExperimentConfig, data: Dataset, summary: 
     run.write_text(CONFIG, yaml.safe_dump(config.resolved(), sort_keys=False))
     run.write_text(SUMMARY_TEXT, summary.text + "\n")
     run.write_json(SUMMARY, summary.as_dict())
+    from recexp.run_facts import environment
+
     run.write_json(ENV, environment(config, data))
 
 
@@ -282,29 +283,3 @@ def result_line(metrics: Metrics) -> str:
             line += f" (most popular {headline(popular, facts.k)})"
         parts.append(line)
     return "\n".join(parts) or "no test metrics"
-
-
-def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
-    import keras
-    import pandas as pd
-    import tensorflow as tf
-
-    from recexp.training.tf_start import thread_pools
-
-    return {
-        "recexp": __version__,
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "tf_threads": thread_pools(),
-        "seed": config.seed,
-        "command": sys.argv,
-        "cwd": os.getcwd(),
-        "dataset_fingerprint": data.fingerprint,
-    }

@@ -40,6 +40,7 @@ class KerasRecommender(Recommender):
 
         compile_model(self.model, training, optimizer, n_train)
         self.eval_batch_size = training.eval_batch_size
+        self.predicts_ratings = not training.objective.implicit  # else a score, not a rating
         self.optimizer_label = f"{optimizer.name} lr={optimizer.learning_rate:g}"
         tables = getattr(optimizer, "tables", None)
         if tables is not None:

@@ -69,8 +69,9 @@ class Recommender(ABC):
     classes: ClassVar[dict[str, type[Recommender]]] = {}
     optimizer_label: str = "closed form"
     #: False for families that rank items but do not predict ratings (ease, item_knn,
-    #: popularity): the evaluator reports no RMSE/MAE for them, only ranking metrics.
-    predicts_ratings: ClassVar[bool] = True
+    #: popularity) and for Keras models trained by an implicit objective (their output is
+    #: a score): the evaluator reports no RMSE/MAE for them, only ranking metrics.
+    predicts_ratings: bool = True
     #: items are coded 0 .. n_items - 1; :meth:`score_items` scores them all (set by the
     #: family or the builder, and again on load)
     n_items: int = 0
@@ -122,7 +123,9 @@ class Recommender(ABC):
 
     def save(self, directory: Path) -> None:
         self.save_files(directory)
-        record = {"class": type(self).__name__, "n_items": int(self.n_items)}
+        record: dict[str, Any] = {"class": type(self).__name__, "n_items": int(self.n_items)}
+        if not self.predicts_ratings:
+            record["predicts_ratings"] = False
         (directory / RECOMMENDER_FILE).write_text(json.dumps(record))
 
     @staticmethod
@@ -130,7 +133,7 @@ class Recommender(ABC):
         """The recommender a run directory saved, whatever its family."""
         from recexp.errors import ConfigError
 
-        n_items = 0
+        n_items, record = 0, {}
         try:
             record = json.loads((directory / RECOMMENDER_FILE).read_text())
             cls = _saved_class(record["class"])
@@ -144,6 +147,8 @@ class Recommender(ABC):
         try:
             model = cls.load_files(directory)
             model.n_items = n_items or model.n_items
+            if record.get("predicts_ratings") is False:  # trained on an implicit objective
+                model.predicts_ratings = False
             return model
         except Exception as error:  # a truncated, empty or foreign model file
             reason = str(error).splitlines()[0][:200] if str(error) else ""

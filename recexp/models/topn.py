@@ -109,7 +109,7 @@ class TopNRecommender(Recommender):
     and names its fitted arrays in :meth:`arrays` / :meth:`restore`.
     """
 
-    predicts_ratings: ClassVar[bool] = False
+    predicts_ratings: bool = False
     family: ClassVar[str] = ""
 
     def __init__(self, options: TopNOptions, n_users: int, n_items: int) -> None:

@@ -55,13 +55,19 @@ def compile_model(
         optimizer.learning_rate = LinearWarmup(peak, steps) if steps else peak
         if hasattr(optimizer, "table_learning_rate"):  # the tables' own rate scales alike
             optimizer.table_learning_rate *= peak / optimizer_options.learning_rate
+    loss: Any = LOSSES[t.loss]
+    metrics: list[Any] = [
+        keras.metrics.RootMeanSquaredError(name="rmse"),
+        keras.metrics.MeanAbsoluteError(name="mae"),
+    ]
+    if t.objective.implicit:  # the output is a score: no rating metrics
+        from recexp.training.negatives import objective_loss
+
+        loss, metrics = objective_loss(t.objective), []
     model.compile(
         optimizer=optimizer,
-        loss=LOSSES[t.loss],
-        metrics=[
-            keras.metrics.RootMeanSquaredError(name="rmse"),
-            keras.metrics.MeanAbsoluteError(name="mae"),
-        ],
+        loss=loss,
+        metrics=metrics,
         steps_per_execution=t.steps_per_execution,
         jit_compile=t.jit_compile,
     )
@@ -83,7 +89,7 @@ def fit(
     t = data.options
     x, y = id_inputs(data.user, data.item), data.rating
     validation = None
-    if data.has_validation:
+    if data.has_validation and not t.objective.implicit:  # ratings to compare with
         validation = (id_inputs(data.val_user, data.val_item), data.val_rating)
     batch_size = len(y) if t.batch_size == "full" else t.batch_size
     stopper = EarlyStop(t.early_stopping)
@@ -154,6 +160,7 @@ def _fit_compiled(
         strategy=strategy,
         one_step_calls=t.distribute.strategy == "multi_worker",
         max_steps=t.steps_per_epoch,
+        sampler=_sampler(data),
     )
     predict = GraphPredictor(model, t.eval_batch_size)
     for callback in callbacks:
@@ -163,15 +170,25 @@ def _fit_compiled(
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         logs = engine.run_epoch()
+        for callback in callbacks:  # the training phase is over (its time is measured)
+            callback.on_test_begin()
         if validation is not None:
-            for callback in callbacks:
-                callback.on_test_begin()
             err = predict(validation[0]) - validation[1]
             logs.update(error_logs(err, t.loss, prefix="val_"))
         for callback in callbacks:
             callback.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
+
+
+def _sampler(data: TrainData) -> Any:
+    """The negative sampler of an implicit objective (None for ``rating``)."""
+    objective = data.options.objective
+    if not objective.implicit:
+        return None
+    from recexp.training.negatives import NegativeSampler
+
+    return NegativeSampler(objective, data.user, data.item, data.n_items, data.seed)
 
 
 def predictor(model: keras.Model, batch_size: int) -> Any:
