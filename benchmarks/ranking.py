@@ -37,6 +37,8 @@ SEED = 42
 #: the shipped rating specs scored for top-N (u1 specs moved onto the random split)
 RATING_SPECS = ["biases", "mf", "neumf", "mlp", "two_tower", "svdpp_u1", "autorec_u1",
                 "ensemble_u1"]  # fmt: skip
+#: the shipped specs trained for the top-N (implicit objectives, chosen on val NDCG@10)
+TOPN_SPECS = ["mf_topn", "gmf_topn", "neumf_topn", "mlp_topn"]
 #: recexp's top-N families and the grids searched on validation
 TOPN_GRIDS: dict[str, dict[str, list[Any]]] = {
     "popularity": {},
@@ -157,7 +159,7 @@ def machine() -> dict[str, Any]:
 
 def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The previous rows with those rerun replaced (``--only``), in the benchmark's order."""
-    order = [*RATING_SPECS, *TOPN_GRIDS, *PEERS]
+    order = [*RATING_SPECS, *TOPN_SPECS, *TOPN_GRIDS, *PEERS]
     by_name = {r["name"]: r for r in old} | {r["name"]: r for r in new}
     return [by_name[n] for n in order if n in by_name]
 
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(args.runs_dir or tmp)
-        rows = rating_rows(chosen(RATING_SPECS), runs)
+        rows = rating_rows(chosen(RATING_SPECS + TOPN_SPECS), runs)
         rows += topn_rows(chosen(list(TOPN_GRIDS)), runs)
         rows += peer_rows(chosen(PEERS))
     finished = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -55,6 +55,15 @@ def markdown(report: dict[str, Any]) -> str:
     if ease is not None and best_peer:
         gap = ease["test"]["ndcg@10"] / best_peer - 1
         lines += ["", f"recexp's `ease` vs the best `implicit` peer on test NDCG@10: {gap:+.1%}."]
+    neural = [r for r in rows if r["name"].endswith("_topn")]
+    als = next((r for r in rows if r["name"] == "implicit_als"), None)
+    if neural and als is not None and ease is not None:
+        top = max(neural, key=lambda r: r["test"]["ndcg@10"])
+        n, a, e = (x["test"]["ndcg@10"] for x in (top, als, ease))
+        lines += [
+            f"Best implicit-trained neural spec: `{top['name']}` test NDCG@10 {n:.4f}, "
+            f"{n / a - 1:+.1%} vs implicit's ALS ({a:.4f}), {n / e - 1:+.1%} vs ease ({e:.4f})."
+        ]
     lines += [
         "",
         "pop@10: mean number of training ratings of the recommended items (most popular "
