@@ -59,8 +59,16 @@ TARGETS: dict[str, Target] = {
 ORDER = ["biases", "mf", "mf_u1", "neumf", "mlp", "two_tower"]
 
 
+#: top-N specs (no rating to score): benchmarks/ranking.py measures them
+TOP_N = {"ease", "item_knn"}
+
+
 def spec_files(only: list[str] | None) -> list[Path]:
-    files = sorted(SPECS.glob("*.yaml"))
+    files = [
+        p
+        for p in sorted(SPECS.glob("*.yaml"))
+        if p.stem not in TOP_N and not p.stem.endswith("_topn")
+    ]
     rank = {stem: i for i, stem in enumerate(ORDER)}
     files.sort(key=lambda p: (rank.get(p.stem, len(ORDER)), p.stem))
     if only:

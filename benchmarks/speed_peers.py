@@ -122,14 +122,14 @@ class TestScore:
     """An epoch listener adding ``test_rmse`` to each row (before history.csv writes it)."""
 
     def __init__(self, model: Any, data: Any) -> None:
-        from recexp.evaluation import fallback_for
+        from recexp.evaluation.rating import fallback_for
 
         self.model, self.data = model, data
         self.fallback = fallback_for(data)
         self.seconds = 0.0
 
     def on_epoch(self, row: dict[str, Any]) -> None:
-        from recexp.evaluation import predict_part, rmse
+        from recexp.evaluation.rating import predict_part, rmse
 
         start = time.perf_counter()
         pred = predict_part(self.model.predict, self.data, self.data.test, self.fallback)

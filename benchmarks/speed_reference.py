@@ -65,7 +65,7 @@ class EpochTimer:
 def run_reference(family: str, data: Any, max_epochs: int) -> dict[str, Any]:
     import keras
 
-    from recexp.evaluation import predict_part, rmse
+    from recexp.evaluation.rating import predict_part, rmse
     from recexp.models.closed_form import fit_biases
 
     keras.utils.set_random_seed(42)

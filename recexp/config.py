@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     Field,
-    NonNegativeInt,
     PositiveInt,
     ValidationError,
     field_validator,
@@ -24,6 +23,7 @@ from pydantic import (
 from recexp.data.base import DATASETS, DatasetOptions
 from recexp.embeddings import EMBEDDINGS, EmbeddingOptions
 from recexp.errors import _MISSING, ConfigError
+from recexp.evaluation.options import EvaluationOptions, monitor_problem
 from recexp.models import MODELS, ModelOptions
 from recexp.registry import Registry
 from recexp.run_names import name_with_overrides
@@ -32,6 +32,12 @@ from recexp.spec_keys import did_you_mean
 from recexp.spec_yaml import apply_override, parse_yaml
 from recexp.tracking_options import TrackingOptions
 from recexp.training.distribute_options import DistributeOptions, check_distribute
+from recexp.training.fit_options import MONITORS, EarlyStopping, ThreadOptions  # noqa: F401
+from recexp.training.objective_options import (
+    ObjectiveOptions,
+    implicit_defaults,
+    objective_problem,
+)
 from recexp.training.optimizers import OPTIMIZERS, OptimizerOptions
 
 
@@ -93,40 +99,16 @@ class EmbeddingSpec(Options):
         return data
 
 
-#: What training logs each epoch, and so what early stopping may monitor.
-MONITORS = ("loss", "rmse", "mae", "val_loss", "val_rmse", "val_mae")
-
-
-class EarlyStopping(Options):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
-
-    monitor: str = Field("val_rmse", description=f"one of: {', '.join(MONITORS)}")
-    patience: PositiveInt = 5
-    min_delta: float = Field(0.0, ge=0)
-    mode: Literal["auto", "min", "max"] = "auto"
-    restore_best_weights: bool = True
-
-    @field_validator("monitor")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        if value not in MONITORS:
-            raise ValueError(f"unknown metric {value!r}; expected one of: {', '.join(MONITORS)}")
-        return value
-
-
-class ThreadOptions(Options):
-    """TensorFlow's CPU thread pools (0 = TensorFlow's choice: one thread per core)."""
-
-    intra_op: NonNegativeInt = Field(0, description="threads that split one op (1: none)")
-    inter_op: NonNegativeInt = Field(0, description="ops run side by side")
-
-
 class TrainingOptions(Options):
     """How the model is fitted and evaluated."""
 
     batch_size: PositiveInt | Literal["full"] = Field(256, description='"full" = whole train set')
     max_epochs: PositiveInt = 100
-    loss: Literal["mse", "huber", "mae"] = "mse"
+    loss: Literal["mse", "huber", "mae"] = Field("mse", description="of objective: rating")
+    objective: ObjectiveOptions = Field(
+        default_factory=ObjectiveOptions,
+        description="rating (regress ratings), or bce / bpr / sampled_softmax on sampled negatives",
+    )
     early_stopping: EarlyStopping | None = EarlyStopping()
     shuffle: bool = True
     clip_predictions: bool = Field(True, description="clip predictions to the rating scale")
@@ -176,6 +158,9 @@ class ExperimentConfig(Options):
     optimizer: OptimizerSpec = Field(default_factory=lambda: OPTIMIZERS.get("adam").options())
     training: TrainingOptions = TrainingOptions()
     tracking: TrackingOptions = TrackingOptions()
+    evaluation: EvaluationOptions = Field(
+        default_factory=EvaluationOptions, description="top-N evaluation beyond RMSE/MAE"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -189,7 +174,7 @@ class ExperimentConfig(Options):
             ):
                 if isinstance(data.get(key), dict) and tag not in data[key]:
                     data[key] = {tag: default, **data[key]}
-        return data
+        return implicit_defaults(data)
 
     def resolved(self) -> dict[str, Any]:
         """The spec with every default filled in, as plain YAML-able data."""
@@ -235,10 +220,14 @@ def validate(data: dict[str, Any]) -> ExperimentConfig:
     except ValidationError as e:
         raise _one_line(e, data) from None
     check_distribute(config.training)
-    refused = config.model.unsupported(config)
-    if refused is not None:  # a setting the family cannot honour (e.g. an embedding strategy)
-        key, problem, got = refused
-        raise ConfigError(problem, key=key, got=got)
+    refused = objective_problem(config) or config.model.unsupported(config)
+    if refused is not None:  # a setting the objective or the family cannot honour
+        key, why, got = refused
+        raise ConfigError(why, key=key, got=got)
+    stopping = config.training.early_stopping
+    problem = stopping and monitor_problem(stopping.monitor, config.evaluation.ranking)
+    if stopping and problem:
+        raise ConfigError(problem, key="training.early_stopping.monitor", got=stopping.monitor)
     check_memory(config)
     return config
 

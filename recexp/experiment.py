@@ -9,9 +9,6 @@ best weights kept) or ``pruned`` (a tuner stopped it: the same).
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -21,14 +18,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from recexp import __version__
 from recexp.config import ExperimentConfig
 from recexp.data import Dataset, prepare
 from recexp.display import Display
 from recexp.errors import ConfigError
 from recexp.models.protocol import ModelSummary, Recommender
 from recexp.run_metrics import Metrics
-from recexp.runs import CONFIG, ENV, SUMMARY, SUMMARY_TEXT, RunDir
+from recexp.runs import CONFIG, ENV, RANKING_USERS, SUMMARY, SUMMARY_TEXT, RunDir
 from recexp.signals import deferred_signals, sigterm_as_interrupt
 from recexp.training.events import EpochListener, FitResult, TrainData
 
@@ -179,16 +175,20 @@ def warn_dense_l2(config: ExperimentConfig, data: Dataset, display: Display) -> 
 
 
 def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:
-    """The arrays a fit takes: codes, and ratings in training units (known val rows only)."""
-    val = data.val
+    """The arrays a fit takes: codes, and ratings in training units (known val rows only);
+    an implicit objective's ``positive_min_rating`` keeps the training rows rated above it."""
+    val, train = data.val, data.train
     known = np.flatnonzero(val.known)
+    threshold = config.training.objective.positive_min_rating
+    keep = slice(None) if threshold is None else train.rating >= threshold  # the positives
     return TrainData(
-        user=data.train.user,
-        item=data.train.item,
-        rating=data.transform.forward(data.train.rating),
+        user=train.user[keep],
+        item=train.item[keep],
+        rating=data.transform.forward(train.rating[keep]),
         val_user=val.user[known],
         val_item=val.item[known],
         val_rating=data.transform.forward(val.rating[known]),
+        val_ranking=val_ranking(config, data),
         n_users=data.n_users,
         n_items=data.n_items,
         options=config.training,
@@ -198,10 +198,26 @@ def train_data(config: ExperimentConfig, data: Dataset) -> TrainData:
     )
 
 
+def val_ranking(config: ExperimentConfig, data: Dataset) -> Any:
+    """``f(scorer) -> val ranking metrics`` when early stopping monitors one, else None."""
+    from recexp.evaluation.options import is_ranking_metric
+
+    stopping, options = config.training.early_stopping, config.evaluation.ranking
+    if stopping is None or options is None or not is_ranking_metric(stopping.monitor):
+        return None
+    from recexp.evaluation.ranking import evaluate_ranking
+    from recexp.evaluation.ranking_data import ranking_protocol
+
+    protocol = ranking_protocol(data, "val", options, config.seed)
+    return lambda score: evaluate_ranking(score, protocol).metrics
+
+
 def write_inputs(run: RunDir, config: ExperimentConfig, data: Dataset, summary: ModelSummary):
     run.write_text(CONFIG, yaml.safe_dump(config.resolved(), sort_keys=False))
     run.write_text(SUMMARY_TEXT, summary.text + "\n")
     run.write_json(SUMMARY, summary.as_dict())
+    from recexp.run_facts import environment
+
     run.write_json(ENV, environment(config, data))
 
 
@@ -215,11 +231,14 @@ def finish(
     data_seconds: float,
 ) -> Metrics:
     """Evaluate, then write predictions.parquet, metrics.json and the model."""
-    from recexp.evaluation import evaluate
+    from recexp.evaluation.evaluator import evaluate
     from recexp.run_facts import run_facts
 
     evaluation = evaluate(model, config, data)
-    run.write_predictions(evaluation.predictions)
+    if evaluation.predictions is not None:
+        run.write_predictions(evaluation.predictions)
+    if evaluation.ranking_users is not None:
+        run.write_predictions(evaluation.ranking_users, RANKING_USERS)
     facts = run_facts(config, data, model, summary, result, data_seconds)
     metrics = Metrics(**facts, **evaluation.metrics.as_json())
     run.write_metrics(metrics)
@@ -241,50 +260,35 @@ def end_status(
         display.message(f"pruned after {epochs} epochs ({result.pruned}): {run.path}")
         return "pruned"
     run.set_status("completed", seconds=round(seconds, 2))
-    display.message(f"{_scores(metrics)}  -> {run.path}")
+    display.message(f"{result_line(metrics)}  -> {run.path}")
     for warning in metrics.warnings or []:
         display.message(f"[yellow]warning:[/] {warning}")
     return "completed"
 
 
-def _scores(metrics: Metrics) -> str:
-    """Test RMSE and MAE, beside the baselines the run is not itself."""
+def result_line(metrics: Metrics) -> str:
+    """The end-of-run line: test RMSE/MAE against the baselines, and the top-N headline."""
+    from recexp.evaluation.ranking import headline
+
     test, base = metrics.test, metrics.baselines
-    others = [
-        f"{name} {value:.4f}"
-        for family, name, value in (
-            ("global_mean", "global mean", base.global_mean_test_rmse),
-            ("biases", "biases", base.biases_test_rmse),
+    parts = []
+    if test.rmse is not None and test.mae is not None:
+        others = [  # the baselines beside the run, but not the run itself (biases)
+            f"{name} {value:.4f}"
+            for family, name, value in (
+                ("global_mean", "global mean", base.global_mean_test_rmse),
+                ("biases", "biases", base.biases_test_rmse),
+            )
+            if family != metrics.model and value is not None
+        ]
+        parts.append(
+            f"test RMSE {test.rmse:.4f}  MAE {test.mae:.4f}"
+            + (f"  ({', '.join(others)})" if others else "")
         )
-        if family != metrics.model and value is not None
-    ]
-    text = f"test RMSE {test.rmse:.4f}  MAE {test.mae:.4f}"
-    return text + (f"  ({', '.join(others)})" if others else "")
-
-
-def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
-    import keras
-    import pandas as pd
-    import tensorflow as tf
-
-    from recexp.provenance import git_commit
-    from recexp.training.tf_start import thread_pools
-
-    return {
-        "recexp": __version__,
-        "recexp_git_commit": git_commit(),
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "tf_threads": thread_pools(),
-        "seed": config.seed,
-        "command": sys.argv,
-        "cwd": os.getcwd(),
-        "dataset_fingerprint": data.fingerprint,
-    }
+    facts, popular = metrics.ranking, base.popularity_test_ranking
+    if test.ranking and facts is not None and facts.k:
+        line = f"test {headline(test.ranking, facts.k)}"
+        if popular:
+            line += f" (most popular {headline(popular, facts.k)})"
+        parts.append(line)
+    return "\n".join(parts) or "no test metrics"

@@ -114,7 +114,7 @@ def recommend(
     ratings make an obscure item's bias, and so its prediction, high).
     """
     from recexp.data.pipeline import Part
-    from recexp.evaluation import fallback_for, predict_part
+    from recexp.evaluation.rating import fallback_for, predict_part
 
     if k < 1:
         raise ConfigError("must be at least 1", key="--top", got=k)
@@ -140,9 +140,10 @@ def recommend(
     )
     fallback = fallback_for(data)
     # ranked on the unclipped scores (clipping would tie every item above the top rating),
-    # shown clipped as evaluation scores them
+    # shown clipped as evaluation scores them (a family that predicts no rating: its score)
     raw_scores = predict_part(model.predict, data, part, fallback, clip=False)
-    scores = data.scale.clip(raw_scores) if config.training.clip_predictions else raw_scores
+    clip = config.training.clip_predictions and model.predicts_ratings
+    scores = data.scale.clip(raw_scores) if clip else raw_scores
     order = np.argsort(-raw_scores, kind="stable")[:k]
     table = pd.DataFrame(
         {

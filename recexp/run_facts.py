@@ -3,11 +3,16 @@ how long it took and how much memory it used."""
 
 from __future__ import annotations
 
+import os
+import platform
 import resource
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from recexp import __version__
 from recexp.config import ExperimentConfig
 from recexp.data import Dataset
 from recexp.models.protocol import ModelSummary, Recommender
@@ -85,3 +90,32 @@ def embedding_label(config: ExperimentConfig) -> str:
 
     user, item = one(config.embedding.user), one(config.embedding.item)
     return user if user == item else f"{user}/{item}"
+
+
+def environment(config: ExperimentConfig, data: Dataset) -> dict[str, Any]:
+    """What env.json holds: versions, platform, devices, threads, seed, command, data."""
+    import keras
+    import pandas as pd
+    import tensorflow as tf
+
+    from recexp.provenance import git_commit
+    from recexp.training.tf_start import thread_pools
+
+    return {
+        "recexp": __version__,
+        "recexp_git_commit": git_commit(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tf_threads": thread_pools(),
+        "seed": config.seed,
+        "command": sys.argv,
+        "cwd": os.getcwd(),
+        "dataset_fingerprint": data.fingerprint,
+    }

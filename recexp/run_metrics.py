@@ -26,11 +26,30 @@ class PartScores(_Record):
     oracle_rmse: float | None = None
     rmse_std: float | None = None
     mae_std: float | None = None
+    #: top-N metrics of the part (``ndcg@10``, ``recall@20``, ``mrr``, ``coverage@10``, ...)
+    ranking: dict[str, float] | None = None
+    ranking_std: dict[str, float] | None = None
 
 
 class BaselineScores(_Record):
     global_mean_test_rmse: float | None = None
     biases_test_rmse: float | None = None
+    #: the most-popular-items list on the same test protocol (``ndcg@10``, ...)
+    popularity_test_ranking: dict[str, float] | None = None
+
+
+class RankingFacts(_Record):
+    """How the top-N lists were judged, and what it cost."""
+
+    candidates: str | None = None  # unrated (full ranking) or sampled
+    negatives: int | None = None
+    k: list[int] | None = None
+    min_rating: float | None = None
+    users: int | None = None  # test users evaluated
+    val_users: int | None = None
+    sampled_users: bool | None = None
+    seconds: float | None = None
+    users_per_second: float | None = None
 
 
 class Metrics(_Record):
@@ -68,6 +87,8 @@ class Metrics(_Record):
     fingerprint: dict[str, Any] | None = None
     warnings: list[str] | None = None
     retrieval: dict[str, Any] | None = None
+    ranking: RankingFacts | None = None
+    predicts_ratings: bool | None = None
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Metrics:

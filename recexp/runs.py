@@ -29,6 +29,7 @@ SUMMARY = "summary.json"
 HISTORY = "history.csv"
 METRICS = "metrics.json"
 PREDICTIONS = "predictions.parquet"
+RANKING_USERS = "ranking.parquet"  # the test users' top-N metrics, one row per user
 MODEL_KERAS = "model.keras"
 MODEL_NPZ = "model.npz"
 MODEL_WEIGHTS = (
@@ -100,8 +101,9 @@ class RunDir:
         """The run's metrics.json; ``ValueError`` with the reason when it is unreadable."""
         return Metrics.parse(_read_object(self.path / METRICS))
 
-    def write_predictions(self, frame: Any) -> None:
-        tmp, target = self.temp_path(PREDICTIONS)
+    def write_predictions(self, frame: Any, name: str = PREDICTIONS) -> None:
+        """A table (pandas) as parquet, atomically: the test predictions, or ranking.parquet."""
+        tmp, target = self.temp_path(name)
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, target)
 

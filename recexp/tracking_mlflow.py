@@ -17,7 +17,7 @@ from typing import Any
 from recexp.errors import ConfigError
 from recexp.tracking_options import MLFLOW_MISSING, mlflow_installed
 from recexp.tracking_tensorboard import TENSORBOARD_DIR
-from recexp.tracking_values import flatten, numeric_metrics, param_value
+from recexp.tracking_values import flatten, metric_key, numeric_metrics, param_value
 
 DEFAULT_STORE = "mlruns"
 #: run status -> MLflow's RunStatus name
@@ -183,7 +183,7 @@ class MlflowTracker:
         step = int(row.get("epoch", 0))
         now = int(time.time() * 1000)
         batch = [
-            Metric(key, float(value), now, step)
+            Metric(metric_key(key), float(value), now, step)
             for key, value in row.items()
             if key != "epoch" and isinstance(value, (int, float)) and math.isfinite(value)
         ]

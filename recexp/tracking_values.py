@@ -39,11 +39,16 @@ def param_value(value: Any) -> str:
     return text if len(text) <= PARAM_VALUE_MAX else text[: PARAM_VALUE_MAX - 3] + "..."
 
 
+def metric_key(name: str) -> str:
+    """A metric name as MLflow accepts it: ``ndcg@10`` -> ``ndcg_at_10`` (no ``@``)."""
+    return name.replace("@", "_at_")
+
+
 def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     """The finite numbers of metrics.json under dotted keys (``test.rmse``,
-    ``baselines.biases_test_rmse``, ``train_seconds``); booleans as 0/1."""
+    ``baselines.biases_test_rmse``, ``test.ranking.ndcg_at_10``); booleans as 0/1."""
     out = {}
     for key, value in flatten(metrics).items():
         if isinstance(value, bool) or isinstance(value, (int, float)) and math.isfinite(value):
-            out[key] = float(value)
+            out[metric_key(key)] = float(value)
     return out

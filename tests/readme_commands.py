@@ -1,7 +1,8 @@
 """The shell commands of README.md's fenced ``bash`` blocks, for tests/test_readme.py.
 
-A command is a non-blank line of a ``bash`` block that is not a comment; a line that
-starts with whitespace and ``#`` continues the command above's comment. A command that
+A command is a non-blank line of a ``bash`` block that is not a comment (with the lines
+after it when it ends in a backslash); a line that starts with whitespace and ``#``
+continues the command above's comment. A command that
 cannot run in the tests says so in the README itself, with its reason:
 
 - the whole block, by an HTML comment on the line before its fence (not rendered):
@@ -33,6 +34,7 @@ def commands(readme: Path) -> list[Command]:
     lines = readme.read_text(encoding="utf-8").splitlines()
     fence: str | None = None
     block_skip: str | None = None
+    continued = False  # the last line ended in a backslash: this one belongs to it
     for number, line in enumerate(lines, 1):
         if line.startswith("```"):
             if fence is None:
@@ -42,10 +44,16 @@ def commands(readme: Path) -> list[Command]:
                 block_skip = found.group("why") if found else None
             else:
                 fence = None
+            continued = False
             continue
-        if fence != "bash" or not line.strip() or line.lstrip().startswith("#"):
+        if fence != "bash":
             continue
         marked = LINE_MARK.search(line)
-        skip = block_skip or (marked.group("why") if marked else None)
-        out.append(Command(number, line, skip))
+        why = block_skip or (marked.group("why") if marked else None)
+        if continued:
+            first = out.pop()
+            out.append(Command(first.line, f"{first.text}\n{line}", first.skip or why))
+        elif line.strip() and not line.lstrip().startswith("#"):
+            out.append(Command(number, line, why))
+        continued = line.rstrip().endswith("\\")
     return out

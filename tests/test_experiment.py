@@ -218,7 +218,7 @@ def test_embedding_label_names_qr_blocks(user, item, label):
 )
 def test_warning_when_no_better_than_biases(family, test_rmse, warns):
     from recexp.config import validate
-    from recexp.evaluation import no_better_than_biases
+    from recexp.evaluation.rating import no_better_than_biases
     from recexp.run_metrics import Metrics
 
     config = validate({"name": "t", "model": {"family": family}})

@@ -52,6 +52,7 @@ def test_the_parser_reads_commands_and_markers(tmp_path: Path) -> None:
         "recexp train X   # not run in tests: needs X\n```\n"
         "```yaml\nname: x\n```\n"
         "<!-- not run in tests: two hosts -->\n```bash\nexport A=1\nrecexp train Y\n```\n"
+        "```bash\nrecexp train Z \\\n  --set a=1   # not run in tests: Z\nrecexp list\n```\n"
     )
     found = [(c.line, c.text.split("#")[0].strip(), c.skip) for c in commands(readme)]
     assert found == [
@@ -59,6 +60,8 @@ def test_the_parser_reads_commands_and_markers(tmp_path: Path) -> None:
         (5, "recexp train X", "needs X"),
         (12, "export A=1", "two hosts"),
         (13, "recexp train Y", "two hosts"),
+        (16, "recexp train Z \\\n  --set a=1", "Z"),
+        (18, "recexp list", None),
     ]
 
 

@@ -54,8 +54,10 @@ def test_flatten_and_values():
     assert [tracking.param_value(flat[k]) for k in ("model.layers", "training.early_stopping")]
     assert tracking.param_value(True) == "true" and tracking.param_value(None) == "null"
     assert len(tracking.param_value("x" * 1000)) == tracking.PARAM_VALUE_MAX
-    numbers = tracking.numeric_metrics({"test": {"rmse": 0.9}, "early_stopped": True, "a": "b"})
-    assert numbers == {"test.rmse": 0.9, "early_stopped": 1.0}
+    numbers = tracking.numeric_metrics(
+        {"test": {"rmse": 0.9, "ranking": {"ndcg@10": 0.3}}, "early_stopped": True, "a": "b"}
+    )
+    assert numbers == {"test.rmse": 0.9, "test.ranking.ndcg_at_10": 0.3, "early_stopped": 1.0}
 
 
 def test_tracking_options():
@@ -322,6 +324,9 @@ def test_train_mlflow_option_logs_the_run(tmp_path: Path) -> None:
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert run.data.metrics["test.rmse"] == pytest.approx(metrics["test"]["rmse"])
     assert [m.step for m in client.get_metric_history(run.info.run_id, "val_rmse")] == [1]
+    # top-N metrics under MLflow's key rules ('@' is refused there)
+    ndcg = metrics["test"]["ranking"]["ndcg@10"]
+    assert run.data.metrics["test.ranking.ndcg_at_10"] == pytest.approx(ndcg)
 
 
 def test_a_parent_run_logs_its_children_nested(tmp_path: Path) -> None:

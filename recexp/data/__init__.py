@@ -20,6 +20,7 @@ _NAMES = {
     "ByUserSplit": "recexp.data.base",
     "TemporalSplit": "recexp.data.base",
     "PredefinedSplit": "recexp.data.base",
+    "LeaveOneOutSplit": "recexp.data.base",
     "Dataset": "recexp.data.pipeline",
     "Part": "recexp.data.pipeline",
     "RatingTransform": "recexp.data.pipeline",

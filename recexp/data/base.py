@@ -179,6 +179,24 @@ class TemporalSplit(_Split):
         return self
 
 
+class LeaveOneOutSplit(_Split):
+    """Each user's latest ``test_k`` ratings to test and the ``val_k`` before them to
+    validation (the NCF protocol's split, He et al. 2017); ``by: random`` (or data without
+    timestamps) picks them at random, seeded. Ties in time are broken at random. A user
+    keeps at least one training rating."""
+
+    strategy: Literal["leave_one_out"] = "leave_one_out"
+    by: Literal["time", "random"] = Field("time", description="latest by timestamp, or random")
+    test_k: PositiveInt = Field(1, description="ratings per user to test")
+    val_k: NonNegativeInt = Field(1, description="ratings per user to validation, before test")
+
+    @model_validator(mode="after")
+    def _one_validation(self) -> LeaveOneOutSplit:
+        if self.validation_split is not None and self.val_k:
+            raise ValueError("set either val_k or validation_split (with val_k: 0), not both")
+        return self
+
+
 OfficialFold = Literal["u1", "u2", "u3", "u4", "u5", "ua", "ub"]
 
 
@@ -212,7 +230,8 @@ SplitOptions = Annotated[
     Annotated[RandomSplit, Tag("random")]
     | Annotated[ByUserSplit, Tag("by_user")]
     | Annotated[TemporalSplit, Tag("temporal")]
-    | Annotated[PredefinedSplit, Tag("predefined")],
+    | Annotated[PredefinedSplit, Tag("predefined")]
+    | Annotated[LeaveOneOutSplit, Tag("leave_one_out")],
     Discriminator(_strategy),
 ]
 

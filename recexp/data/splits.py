@@ -14,6 +14,7 @@ import pandas as pd
 
 from recexp.data.base import (
     ByUserSplit,
+    LeaveOneOutSplit,
     PredefinedSplit,
     RandomSplit,
     SplitOptions,
@@ -155,6 +156,20 @@ def split_temporal(ratings: Ratings, options: TemporalSplit) -> SplitIndex:
     return _from_labels(labels, test_from_timestamp=cut)
 
 
+def split_leave_one_out(ratings: Ratings, options: LeaveOneOutSplit, seed: int) -> SplitIndex:
+    """Each user's last ``test_k`` ratings (by time, ties at random; or at random) to test,
+    the ``val_k`` before them to validation."""
+    frame = ratings.frame
+    noise = np.random.default_rng([seed, 2]).random(len(frame))
+    timed = options.by == "time" and "timestamp" in frame.columns
+    order = np.lexsort((noise, frame["timestamp"].to_numpy())) if timed else np.argsort(noise)
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    users = _user_codes(ratings)
+    labels = _per_user_tail(users, position, 0.0, options.test_k, 0.0, options.val_k)
+    return _from_labels(labels, by="time" if timed else "random")
+
+
 def split_predefined(ratings: Ratings, options: PredefinedSplit, seed: int) -> SplitIndex:
     """Train and test as the loader marked them (column ``part``); val from train at random."""
     if "part" not in ratings.frame.columns:
@@ -183,6 +198,8 @@ def split(ratings: Ratings, options: SplitOptions, seed: int) -> SplitIndex:
         index = split_temporal(ratings, options)
     elif isinstance(options, PredefinedSplit):
         index = split_predefined(ratings, options, seed)
+    elif isinstance(options, LeaveOneOutSplit):
+        index = split_leave_one_out(ratings, options, seed)
     else:
         index = split_random(len(ratings.frame), options, seed)
     if options.validation_split is not None:

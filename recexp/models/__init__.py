@@ -3,12 +3,15 @@
 from recexp.models import (  # noqa: F401  (register)
     autorec,
     closed_form,
+    ease,
     ensemble_model,
     glocal_k,
     gmf,
+    item_knn,
     mf,
     mlp,
     neumf,
+    popularity,
     svdpp,
     two_tower,
 )

@@ -21,10 +21,12 @@ from recexp.training.optimizers import OptimizerOptions
 def build_context(config: ExperimentConfig, data: Dataset) -> BuildContext:
     """What a family may know about the data when it builds its layers."""
     lo, hi = data.transform.forward(np.array([data.scale.min, data.scale.max], np.float32))
+    mean = float(data.transform.forward(np.array([data.global_mean]))[0])
     return BuildContext(
         n_users=data.n_users,
         n_items=data.n_items,
-        global_mean=float(data.transform.forward(np.array([data.global_mean]))[0]),
+        # an implicit objective's output is a logit: no rating offset to start from
+        global_mean=0.0 if config.training.objective.implicit else mean,
         rating_min=float(lo),
         rating_max=float(hi),
         user_embedding=config.embedding.user,
@@ -67,6 +69,7 @@ def make_recommender(
         from recexp.models.keras_model import KerasRecommender
 
         built = KerasRecommender(built)
+    built.n_items = ctx.n_items
     built.prepare(training, optimizer, n_train)
     return built
 

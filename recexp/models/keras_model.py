@@ -41,6 +41,7 @@ class KerasRecommender(Recommender):
 
         compile_model(self.model, training, optimizer, n_train)
         self.eval_batch_size = training.eval_batch_size
+        self.predicts_ratings = not training.objective.implicit  # else a score, not a rating
         self.optimizer_label = f"{optimizer.name} lr={optimizer.learning_rate:.3g}"
         tables = getattr(optimizer, "tables", None)
         if tables is not None:
@@ -49,7 +50,7 @@ class KerasRecommender(Recommender):
     def fit(self, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
         from recexp.training.fit import fit
 
-        return fit(self.model, data, listeners)
+        return fit(self.model, data, listeners, scorer=self.scorer)
 
     def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         if self._predict is None:
@@ -57,6 +58,12 @@ class KerasRecommender(Recommender):
 
             self._predict = predictor(self.model, self.eval_batch_size)
         return np.asarray(self._predict(user, item)).reshape(-1)
+
+    def scorer(self) -> Any:
+        """One matmul per batch for the dot-product families, else tiled ``predict``."""
+        from recexp.models.factor_scores import factor_scorer
+
+        return factor_scorer(self.model, self.n_items) or self.score_items
 
     def summary(self) -> ModelSummary:
         return keras_summary(self.model)

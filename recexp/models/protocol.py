@@ -5,6 +5,7 @@ never ask what kind it is::
 
     result = model.fit(train_data, listeners)      # history, best epoch, seconds
     scores = model.predict(user_codes, item_codes) # training units, ids seen in training
+    block = model.scorer()(user_codes)             # (users, n_items) scores for top-N lists
     model.save(run_dir)                            # model files + recommender.json
     model = Recommender.load(run_dir)              # the same class, the same predictions
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +68,13 @@ class Recommender(ABC):
 
     classes: ClassVar[dict[str, type[Recommender]]] = {}
     optimizer_label: str = "closed form"
+    #: False for families that rank items but do not predict ratings (ease, item_knn,
+    #: popularity) and for Keras models trained by an implicit objective (their output is
+    #: a score): the evaluator reports no RMSE/MAE for them, only ranking metrics.
+    predicts_ratings: bool = True
+    #: items are coded 0 .. n_items - 1; :meth:`score_items` scores them all (set by the
+    #: family or the builder, and again on load)
+    n_items: int = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,18 +110,38 @@ class Recommender(ABC):
         """Family-specific test metrics (two_tower: retrieval); none by default."""
         return None
 
+    def score_items(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for each user code in ``users`` (ids seen in training):
+        a float32 array of shape ``(len(users), n_items)``, higher is recommended first.
+        Train items are NOT masked here (the evaluator masks them). The caller bounds
+        ``len(users)`` (a batch), so memory is one batch, never users x items."""
+        items = np.arange(self.n_items, dtype=np.int32)
+        user = np.repeat(users.astype(np.int32), len(items))
+        item = np.tile(items, len(users))
+        return np.asarray(self.predict(user, item), np.float32).reshape(len(users), len(items))
+
+    def scorer(self) -> Callable[[np.ndarray], np.ndarray]:
+        """``score_items`` for one evaluation: a family may compute what every batch shares
+        (its item factors) once here. Call it again after the weights change."""
+        return self.score_items
+
     def save(self, directory: Path) -> None:
         self.save_files(directory)
-        (directory / RECOMMENDER_FILE).write_text(json.dumps({"class": type(self).__name__}))
+        record: dict[str, Any] = {"class": type(self).__name__, "n_items": int(self.n_items)}
+        if not self.predicts_ratings:
+            record["predicts_ratings"] = False
+        (directory / RECOMMENDER_FILE).write_text(json.dumps(record))
 
     @staticmethod
     def load(directory: Path) -> Recommender:
         """The recommender a run directory saved, whatever its family."""
         from recexp.errors import ConfigError
 
+        n_items, record = 0, {}
         try:
-            name = json.loads((directory / RECOMMENDER_FILE).read_text())["class"]
-            cls = _saved_class(name)
+            record = json.loads((directory / RECOMMENDER_FILE).read_text())
+            cls = _saved_class(record["class"])
+            n_items = int(record.get("n_items", 0))
         except FileNotFoundError:
             cls = _legacy_class(directory)
         except (KeyError, TypeError, ValueError):
@@ -121,7 +149,11 @@ class Recommender(ABC):
                 f"{RECOMMENDER_FILE} names no known model class", file=str(directory)
             ) from None
         try:
-            return cls.load_files(directory)
+            model = cls.load_files(directory)
+            model.n_items = n_items or model.n_items
+            if record.get("predicts_ratings") is False:  # trained on an implicit objective
+                model.predicts_ratings = False
+            return model
         except Exception as error:  # a truncated, empty or foreign model file
             reason = str(error).splitlines()[0][:200] if str(error) else ""
             raise ConfigError(

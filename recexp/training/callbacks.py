@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from recexp.errors import ConfigError
+from recexp.evaluation.options import is_ranking_metric
 from recexp.training.events import EpochListener
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ class EarlyStop(keras.callbacks.Callback):
         self.monitor = options.monitor if options else monitor_default
         mode = options.mode if options else "min"
         if mode == "auto":
-            mode = "max" if any(k in self.monitor for k in METRIC_WORDS) else "min"
+            higher = is_ranking_metric(self.monitor) or any(k in self.monitor for k in METRIC_WORDS)
+            mode = "max" if higher else "min"
         self.sign = 1.0 if mode == "min" else -1.0
         self.best: float = math.inf
         self.best_epoch: int | None = None
@@ -71,6 +73,19 @@ class EarlyStop(keras.callbacks.Callback):
     def restore(self) -> None:
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+class RankingLog(keras.callbacks.Callback):
+    """Adds the validation ranking metrics to each epoch's logs (``val_ndcg@10``, ...),
+    ahead of the epoch log and early stopping, which read them."""
+
+    def __init__(self, rank: Callable[[Any], dict[str, float]], scorer: Callable[[], Any]):
+        super().__init__()
+        self.rank, self.scorer = rank, scorer
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is not None:
+            logs.update({f"val_{name}": v for name, v in self.rank(self.scorer()).items()})
 
 
 class EpochLog(keras.callbacks.Callback):

@@ -63,8 +63,11 @@ class CompiledEpochs:
         strategy: Any = None,
         one_step_calls: bool = False,
         max_steps: int | None = None,
+        sampler: Any = None,
     ) -> None:
         self.model = model
+        self.sampler = sampler  # a NegativeSampler: implicit objectives' negatives per step
+        self.draws = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.strategy = strategy
         self.replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
         self.one_step_calls = one_step_calls
@@ -85,8 +88,13 @@ class CompiledEpochs:
         self.shuffles = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.order = tf.Variable(tf.range(self.n), trainable=False)
         first = {k: v[: self.batch_size] for k, v in x.items()}
+        first_y = y[: self.batch_size].reshape(-1, 1).astype(np.float32)
+        if sampler is not None:  # a step's rows: the positives and their negatives' blocks
+            blocks = 1 + sampler.negatives
+            first = {k: np.tile(v, (blocks, 1)) for k, v in first.items()}
+            first_y = np.zeros((blocks * len(first_y), 1), np.float32)
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model._symbolic_build(data_batch=(first, y[: self.batch_size].reshape(-1, 1)))
+            model._symbolic_build(data_batch=(first, first_y))
             if model.optimizer is not None and not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
         self._new_order = tf.function(self._shuffle_rows)
@@ -114,25 +122,32 @@ class CompiledEpochs:
         n, bs = self.n, self.batch_size
         for step in tf.range(first, last):
             start, stop = step * bs, tf.minimum((step + 1) * bs, n)
+            draw = self.draws.assign_add(1) if self.sampler is not None else self.draws
             if self.strategy is None:
-                self.model.train_step(self._batch(start, stop))
+                self.model.train_step(self._batch(start, stop, start, stop, draw))
             else:
-                self.strategy.run(self._replica_step, args=(start, stop))
+                self.strategy.run(self._replica_step, args=(start, stop, draw))
         return tf.constant(0)
 
-    def _batch(self, start: Any, stop: Any) -> Any:
-        """Rows ``[start, stop)`` of the current order: contiguous slices, no gather."""
-        return {k: v[start:stop] for k, v in self.x.items()}, self.y[start:stop]
+    def _batch(self, lo: Any, hi: Any, start: Any, stop: Any, draw: Any) -> Any:
+        """Rows ``[lo, hi)`` of the current order (contiguous slices, no gather), part of the
+        step's global batch ``[start, stop)``; with a sampler, their negatives drawn for the
+        global batch (as one device would) make the step's blocks of rows."""
+        x = {k: v[lo:hi] for k, v in self.x.items()}
+        if self.sampler is None:
+            return x, self.y[lo:hi]
+        users, items = self.x["user_input"][start:stop], self.x["item_input"][start:stop]
+        negative = self.sampler.draw(users, items, draw)[lo - start : hi - start]
+        return self.sampler.rows(x, negative)
 
-    def _replica_step(self, start: Any, stop: Any) -> None:
+    def _replica_step(self, start: Any, stop: Any, draw: Any) -> None:
         """One replica's share of the global batch ``[start, stop)`` (under ``strategy.run``)."""
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
         size = stop - start
         with tf.device("/device:CPU:0"):
-            batch = self._batch(
-                start + size * replica // self.replicas,
-                start + size * (replica + 1) // self.replicas,
-            )
+            lo = start + size * replica // self.replicas
+            hi = start + size * (replica + 1) // self.replicas
+            batch = self._batch(lo, hi, start, stop, draw)
         self.model.train_step(batch)
 
     def run_epoch(self) -> dict[str, float]:

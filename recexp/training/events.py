@@ -53,6 +53,9 @@ class TrainData:
     optimizer: OptimizerOptions
     seed: int = 0
     title: str = ""
+    #: ``f(scorer) -> {"ndcg@10": ...}`` on the validation users, when early stopping
+    #: monitors a ranking metric (the fit logs it each epoch as ``val_<name>``)
+    val_ranking: Any = None
 
     def __len__(self) -> int:
         return len(self.rating)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from recexp.errors import TrainingError
-from recexp.training.callbacks import EarlyStop, EpochLog
+from recexp.training.callbacks import EarlyStop, EpochLog, RankingLog
 from recexp.training.events import EpochListener, FitResult, StopTraining, TrainData, error_logs
 from recexp.training.optimizers import OptimizerOptions, make_optimizer
 from recexp.training.schedules import LinearWarmup
@@ -55,13 +55,19 @@ def compile_model(
         optimizer.learning_rate = LinearWarmup(peak, steps) if steps else peak
         if hasattr(optimizer, "table_learning_rate"):  # the tables' own rate scales alike
             optimizer.table_learning_rate *= peak / optimizer_options.learning_rate
+    loss: Any = LOSSES[t.loss]
+    metrics: list[Any] = [
+        keras.metrics.RootMeanSquaredError(name="rmse"),
+        keras.metrics.MeanAbsoluteError(name="mae"),
+    ]
+    if t.objective.implicit:  # the output is a score: no rating metrics
+        from recexp.training.negatives import objective_loss
+
+        loss, metrics = objective_loss(t.objective), []
     model.compile(
         optimizer=optimizer,
-        loss=LOSSES[t.loss],
-        metrics=[
-            keras.metrics.RootMeanSquaredError(name="rmse"),
-            keras.metrics.MeanAbsoluteError(name="mae"),
-        ],
+        loss=loss,
+        metrics=metrics,
         steps_per_execution=t.steps_per_execution,
         jit_compile=t.jit_compile,
     )
@@ -72,22 +78,31 @@ def id_inputs(user: np.ndarray, item: np.ndarray) -> dict[str, np.ndarray]:
     return {"user_input": user.reshape(-1, 1), "item_input": item.reshape(-1, 1)}
 
 
-def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener]) -> FitResult:
-    """Fit with early stopping; Ctrl-C or a listener's StopTraining keeps the best weights."""
+def fit(
+    model: keras.Model,
+    data: TrainData,
+    listeners: Sequence[EpochListener],
+    scorer: Callable[[], Any] | None = None,
+) -> FitResult:
+    """Fit with early stopping; Ctrl-C or a listener's StopTraining keeps the best weights.
+    ``scorer()`` gives the model's top-N scorer, for ``data.val_ranking`` each epoch."""
     t = data.options
     x, y = id_inputs(data.user, data.item), data.rating
     validation = None
-    if data.has_validation:
+    if data.has_validation and not t.objective.implicit:  # ratings to compare with
         validation = (id_inputs(data.val_user, data.val_item), data.val_rating)
     batch_size = len(y) if t.batch_size == "full" else t.batch_size
     stopper = EarlyStop(t.early_stopping)
     optimizer = model.optimizer
     log = EpochLog(listeners, lambda: float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    callbacks: list[keras.callbacks.Callback] = [log, stopper]
+    if data.val_ranking is not None and scorer is not None:
+        callbacks.insert(0, RankingLog(data.val_ranking, scorer))
     result = FitResult()
     start = time.perf_counter()
     try:
         if t.engine == "compiled":
-            _fit_compiled(model, data, x, validation, batch_size, [log, stopper])
+            _fit_compiled(model, data, x, validation, batch_size, callbacks)
         else:
             model.fit(
                 x,
@@ -98,7 +113,7 @@ def fit(model: keras.Model, data: TrainData, listeners: Sequence[EpochListener])
                 validation_batch_size=t.eval_batch_size,
                 shuffle=t.shuffle,
                 steps_per_epoch=t.steps_per_epoch,
-                callbacks=[log, stopper],
+                callbacks=callbacks,
                 verbose=0,
             )
     except KeyboardInterrupt as signal:
@@ -145,6 +160,7 @@ def _fit_compiled(
         strategy=strategy,
         one_step_calls=t.distribute.strategy == "multi_worker",
         max_steps=t.steps_per_epoch,
+        sampler=_sampler(data),
     )
     predict = GraphPredictor(model, t.eval_batch_size)
     for callback in callbacks:
@@ -154,15 +170,25 @@ def _fit_compiled(
         for callback in callbacks:
             callback.on_epoch_begin(epoch)
         logs = engine.run_epoch()
+        for callback in callbacks:  # the training phase is over (its time is measured)
+            callback.on_test_begin()
         if validation is not None:
-            for callback in callbacks:
-                callback.on_test_begin()
             err = predict(validation[0]) - validation[1]
             logs.update(error_logs(err, t.loss, prefix="val_"))
         for callback in callbacks:
             callback.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
+
+
+def _sampler(data: TrainData) -> Any:
+    """The negative sampler of an implicit objective (None for ``rating``)."""
+    objective = data.options.objective
+    if not objective.implicit:
+        return None
+    from recexp.training.negatives import NegativeSampler
+
+    return NegativeSampler(objective, data.user, data.item, data.n_items, data.seed)
 
 
 def predictor(model: keras.Model, batch_size: int) -> Any:

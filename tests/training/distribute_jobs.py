@@ -4,6 +4,7 @@ A fresh process because ``mirrored`` on one CPU needs its logical devices set be
 TensorFlow starts, and a ParameterServerStrategy connects the process to its cluster.
 
 * ``mirrored SPEC ROOT``: trains SPEC with ``mirrored`` (2 logical CPUs), then ``none``.
+* ``mirrored-objectives SPEC ROOT OBJECTIVE...``: the same for each training objective.
 * ``parameter-server``: a local cluster (2 workers, 2 parameter servers, in-process
   servers on 127.0.0.1), recexp's mf built under ParameterServerStrategy; prints JSON:
   how the item table is sharded and what Keras' train_step says when asked to train it.
@@ -24,6 +25,19 @@ def mirrored_then_none(spec: str, root: str) -> None:
     for strategy in ("mirrored", "none"):  # mirrored first: its devices precede TF's start
         overrides = [f"training.distribute.strategy={strategy}", f"name=tiny-{strategy}"]
         train(load_spec(spec, overrides), Path(root), quiet=True)
+
+
+def mirrored_then_none_each(spec: str, root: str, objectives: list[str]) -> None:
+    """``mirrored_then_none`` for each training objective (one process: the logical
+    devices are set once, before TensorFlow starts)."""
+    from recexp.config import load_spec
+    from recexp.parents import train
+
+    for objective in objectives:
+        for strategy in ("mirrored", "none"):
+            overrides = [f"training.distribute.strategy={strategy}"]
+            overrides += [f"training.objective.name={objective}", f"name={objective}-{strategy}"]
+            train(load_spec(spec, overrides), Path(root), quiet=True)
 
 
 def free_port() -> int:
@@ -83,5 +97,7 @@ def parameter_server() -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "mirrored":
         mirrored_then_none(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "mirrored-objectives":
+        mirrored_then_none_each(sys.argv[2], sys.argv[3], sys.argv[4:])
     else:
         parameter_server()

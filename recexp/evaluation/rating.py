@@ -1,4 +1,4 @@
-"""The evaluator: scores a fitted model on val and test in rating units.
+"""Rating metrics: a fitted model's predictions on val and test, in rating units.
 
 Predictions for pairs whose user and item were both seen in training come from the
 model. Any other pair gets the **fallback**: the regularised biases baseline
@@ -11,17 +11,13 @@ test set, and warned about when it does not beat the biases.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from recexp.config import ExperimentConfig
 from recexp.data.pipeline import Dataset, Part
 from recexp.models.closed_form import Biases, fit_biases
-from recexp.models.protocol import EvalPairs, Recommender
 from recexp.run_metrics import BaselineScores, Metrics, PartScores
 
 BIAS_MODELS = ("global_mean", "biases")
@@ -80,53 +76,6 @@ def scores(data: Dataset, part: Part, prediction: np.ndarray) -> PartScores:
     if part.true_score is not None:
         result["oracle_rmse"] = rmse(part.rating, part.true_score)
     return PartScores(**result)
-
-
-@dataclass
-class Evaluation:
-    """The evaluator's part of metrics.json, and the test predictions."""
-
-    metrics: Metrics
-    predictions: Any  # pandas.DataFrame: user, item, rating, prediction, fallback
-
-
-def evaluate(model: Recommender, config: ExperimentConfig, data: Dataset) -> Evaluation:
-    """Val and test scores, the baselines on the same test set, extra metrics, warnings."""
-    import pandas as pd
-
-    clip = config.training.clip_predictions
-    fallback = fallback_for(data)
-    start = time.perf_counter()
-    val_pred = predict_part(model.predict, data, data.val, fallback, clip)
-    test_pred = predict_part(model.predict, data, data.test, fallback, clip)
-    seconds = time.perf_counter() - start
-    test = data.test
-    frame = data.ratings.frame
-    predictions = pd.DataFrame(
-        {
-            "user": frame["user"].to_numpy()[test.rows],
-            "item": frame["item"].to_numpy()[test.rows],
-            "rating": test.rating,
-            "prediction": test_pred,
-            "fallback": ~test.known,
-        }
-    )
-    metrics = Metrics(
-        val=scores(data, data.val, val_pred),
-        test=scores(data, test, test_pred),
-        baselines=baselines(data, fallback),
-        eval_seconds=round(seconds, 3),
-    )
-    known = test.known
-    pairs = EvalPairs(
-        test.user[known], test.item[known], test.rating[known], data.n_items, data.scale.max
-    )
-    extra = model.extra_metrics(pairs)
-    if extra:
-        metrics.retrieval = extra
-    warning = no_better_than_biases(config.model.family, metrics)
-    metrics.warnings = [warning] if warning else []
-    return Evaluation(metrics, predictions)
 
 
 def baselines(data: Dataset, fallback: Biases) -> BaselineScores:
