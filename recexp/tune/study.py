@@ -20,6 +20,7 @@ row, ``recexp compare STUDY/trials/*`` its trials) holds:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from recexp.config import ExperimentConfig
 from recexp.errors import ConfigError
 from recexp.parents import ParentRun
 from recexp.runs import STUDY_SPACE, STUDY_SPEC, RunDir, effective_status
+from recexp.tune.check import check_study_files
+from recexp.tune.journal import repair_torn_tail
 from recexp.tune.optuna_parts import FINISHED, STUDY_NAME, enqueue_grid, optuna, state, storage
 from recexp.tune.points import check_space
 from recexp.tune.session import run_session
@@ -146,8 +149,11 @@ def resume_tune(
     quiet: bool = False,
 ) -> RunDir:
     """``recexp tune --resume STUDY``: the same study, its finished trials kept; ``trials``
-    raises (or lowers) the study's trial count."""
+    raises (or lowers) the study's trial count. Every file of the study is checked before
+    anything is written (:mod:`recexp.tune.check`); a torn last line of the journal is
+    cut (a copy kept) and said so."""
     study = Study.load(path)
+    journal = check_study_files(study.path)
     if trials is not None and trials < 1:
         raise ConfigError("needs at least 1", key="--trials", got=trials)
     settings = study.settings
@@ -160,8 +166,11 @@ def resume_tune(
         raise ConfigError(
             f"the study is still running (pid {status.get('pid')})", file=str(study.path)
         )
+    repaired = repair_torn_tail(journal)
     mlflow_run_id = settings.get("mlflow_run_id")
     with ParentRun.attach(study.path, TRIALS, quiet, mlflow_run_id) as parent:
+        if repaired:
+            print(repaired, file=sys.stderr)  # a repair is said even with --quiet
         study.save()
         requeue(study)
         return run_session(
