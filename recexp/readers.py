@@ -17,7 +17,7 @@ from typing import Any
 from recexp.errors import ConfigError
 from recexp.spec_yaml import parse_yaml
 
-SHAPES = {dict: "a mapping", list: "a list"}
+SHAPES: dict[type, str] = {dict: "a mapping", list: "a list"}
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

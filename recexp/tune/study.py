@@ -37,7 +37,8 @@ from recexp.tune.points import check_space
 from recexp.tune.session import run_session
 from recexp.tune.settings import MONITOR, Study, check_search, check_session
 from recexp.tune.space import Space, load_space
-from recexp.tune.trial import TRIALS, run_status, trial_run_dir
+from recexp.tune.stale import interrupt_running
+from recexp.tune.trial import TRIALS, run_status
 
 
 def run_tune(
@@ -188,19 +189,10 @@ def requeue(study: Study) -> int:
     """Before a study goes on: trials left running by a crash are marked interrupted (in
     Optuna and in their run directory) and run again; a grid gets its unfinished points
     back in the queue. Returns how many trials were left running."""
-    states = optuna().trial.TrialState
-    st = storage(study.path)
-    loaded = optuna().load_study(study_name=STUDY_NAME, storage=st)
-    stale = loaded.get_trials(deepcopy=False, states=(states.RUNNING,))
-    for trial in stale:
-        st.set_trial_user_attr(trial._trial_id, "interrupted", True)
-        st.set_trial_state_values(trial._trial_id, states.FAIL)
-        path = trial_run_dir(study, trial.number, trial.user_attrs)
-        if path is not None and run_status(path).get("status") == "running":
-            RunDir(path).set_status("interrupted", reason="the study stopped during this trial")
+    loaded, stale = interrupt_running(study, "the study stopped during this trial")
     if study.settings["sampler"] == "grid":
         trials = loaded.get_trials(deepcopy=False)
         done = [t.params for t in trials if state(t) in FINISHED]
         done += [t.system_attrs.get("fixed_params", {}) for t in trials if state(t) == "waiting"]
         enqueue_grid(loaded, study.space, done)
-    return len(stale)
+    return stale
