@@ -50,28 +50,28 @@ def read_json(path: str | Path, shape: type = dict, what: str = "file") -> Any:
     """A JSON file whose top level is ``shape`` (dict or list)."""
     text = read_text(path, what)
     if not text.strip():
-        raise ConfigError(f"{what} is empty", file=str(path))
+        raise ConfigError("empty file", file=str(path))
     try:
         data = loads_json(text)
     except ValueError as e:
         where = f" at line {e.lineno}" if isinstance(e, json.JSONDecodeError) else ""
         problem = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
         raise ConfigError(f"malformed JSON{where}: {problem}", file=str(path)) from None
-    return check_shape(data, shape, path, what)
+    return check_shape(data, shape, path)
 
 
 def read_yaml(path: str | Path, what: str = "file") -> dict[str, Any]:
     """A YAML file that holds a mapping (a search space, a study's spec.yaml)."""
     text = read_text(path, what)
     if not text.strip():
-        raise ConfigError(f"{what} is empty", file=str(path))
-    return parse_yaml(text, str(path), what=f"a {what}")
+        raise ConfigError("empty file", file=str(path))
+    return parse_yaml(text, str(path), what="the file")
 
 
-def check_shape(data: Any, shape: type, path: str | Path, what: str = "file") -> Any:
+def check_shape(data: Any, shape: type, path: str | Path) -> Any:
     if not isinstance(data, shape):
         raise ConfigError(
-            f"{what} must hold {SHAPES.get(shape, shape.__name__)}",
+            f"the file must hold {SHAPES.get(shape, shape.__name__)}",
             file=str(path),
             got=type(data).__name__,
         )

@@ -108,16 +108,9 @@ def recommend(
         raise ConfigError("must be at least 0", key="--min-ratings", got=min_ratings)
     notes: list[str] = []
     config, data, model = load_run(run, notes)
-    raw = _raw_id(user, data.users.ids)
-    code = int(data.users.transform(np.array([raw]))[0])  # -1: not in the vocabulary
+    raw, code, known_user, rated = _user(data, user, strict, notes)
     trained_items = np.bincount(data.train.item, minlength=data.n_items) > 0
-    known_user = code >= 0 and bool((data.train.user == code).any())  # (vocabulary: all)
-    if not known_user:
-        notes.append(_cold_start(user, code >= 0, strict))
     items = np.arange(data.n_items, dtype=np.int32)
-    rated = np.zeros(data.n_items, dtype=bool)
-    if code >= 0:
-        rated[data.train.item[data.train.user == code]] = True
     popularity = np.bincount(data.train.item, minlength=data.n_items)
     candidates = items[(include_rated | ~rated) & (popularity >= min_ratings)]
     part = Part(
@@ -148,6 +141,20 @@ def recommend(
     if include_rated:
         table["rated"] = rated[candidates[order]]
     return Recommendations(raw, known_user, int(rated.sum()), table, notes)
+
+
+def _user(data: Any, user: str, strict: bool, notes: list[str]) -> tuple[Any, int, bool, Any]:
+    """The raw id, its code (-1: not in the vocabulary), whether it rated anything in
+    training, and which items it rated; a cold-start user noted (or refused, strict)."""
+    raw = _raw_id(user, data.users.ids)
+    code = int(data.users.transform(np.array([raw]))[0])
+    known_user = code >= 0 and bool((data.train.user == code).any())  # (vocabulary: all)
+    if not known_user:
+        notes.append(_cold_start(user, code >= 0, strict))
+    rated = np.zeros(data.n_items, dtype=bool)
+    if code >= 0:
+        rated[data.train.item[data.train.user == code]] = True
+    return raw, code, known_user, rated
 
 
 def _cold_start(user: str, in_data: bool, strict: bool) -> str:

@@ -63,6 +63,9 @@ def local_folder(uri: str | None, default: str) -> Path | None:
 
 def writable_folder(folder: Path, uri: str) -> None:
     """``folder`` made if needed, and a file written in it (and removed)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise refused(f"{existing} is a file, not a folder: no store can be made in it", uri)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder, prefix=".recexp-probe-"):

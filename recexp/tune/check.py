@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from recexp.errors import ConfigError
-from recexp.readers import read_json, read_yaml
+from recexp.readers import read_json, read_text, read_yaml
 from recexp.runs import CONFIG, STATUS, STUDY_RECORD, STUDY_SPEC, STUDY_STORAGE
 from recexp.tune.journal import Journal, check_journal
 from recexp.tune.optuna_parts import PRUNERS, SAMPLERS
@@ -87,6 +87,11 @@ def check_study_files(path: Path) -> Journal:
     for name in (CONFIG, STUDY_SPEC):
         if not (path / name).is_file():
             raise ConfigError("missing from the study directory", file=str(path / name))
+        if not read_text(path / name).endswith("\n"):  # recexp writes it whole, newline last
+            raise ConfigError(
+                "cut short: no newline at its end, where recexp ends what it writes",
+                file=str(path / name),
+            )
     read_yaml(path / STUDY_SPEC, "study spec")
     load_spec(path / CONFIG)
     for name in (STATUS, STUDY_RECORD):

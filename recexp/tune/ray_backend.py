@@ -147,6 +147,15 @@ def _search(study: Study, session: int, deadline: float | None) -> StudySearch:
     )
 
 
+def _ray_settings() -> None:
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner: our table
+    # Ctrl-C raises KeyboardInterrupt here, as with every other parent (exit 130, status
+    # interrupted); Ray's own handler would end the experiment quietly and return
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+    for name in ("ray.tune", "ray.train"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def run_ray(
     study: Study,
     *,
@@ -159,12 +168,7 @@ def run_ray(
     remaining = study.trials - counted(open_study(study.path).get_trials(deepcopy=False))
     if remaining <= 0:
         return
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner: our table
-    # Ctrl-C raises KeyboardInterrupt here, as with every other parent (exit 130, status
-    # interrupted); Ray's own handler would end the experiment quietly and return
-    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
-    for name in ("ray.tune", "ray.train"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    _ray_settings()
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(
