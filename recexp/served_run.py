@@ -120,7 +120,7 @@ def inside(parent: Path, relative: Any, file: Path, key: str) -> Path:
     target = (parent / relative).resolve()
     if not target.is_relative_to(parent.resolve()) or target == parent.resolve():
         raise ConfigError(
-            "the run directory lies outside the study: refused",
+            "not a run directory inside the study: refused",
             file=str(file),
             key=key,
             got=relative,
