@@ -55,10 +55,8 @@ def served_run(path: Path) -> ServedRun:
                     file=str(path),
                 )
         return ServedRun(path, _note(path, own, "this run"))
-    trial = _status(chosen)
-    return ServedRun(
-        chosen, _note(chosen, trial, "the selected trial") or _note(path, own, "the study")
-    )
+    study_note = _note(path, own, "the study", "its selected trial is the best finished so far")
+    return ServedRun(chosen, _note(chosen, _status(chosen), "the selected trial") or study_note)
 
 
 def _status(path: Path) -> str | None:
@@ -72,12 +70,14 @@ def _status(path: Path) -> str | None:
     return effective_status(record)
 
 
-def _note(path: Path, status: str | None, what: str) -> str | None:
+def _note(
+    path: Path, status: str | None, what: str, then: str = "served with the weights it kept"
+) -> str | None:
     if status == "completed":
         return None
     if status is None:
         return f"{path}: {what} has no status.json: whether it finished is not known"
-    return f"{path}: {what} is {status}, not completed: served with the weights it kept"
+    return f"{path}: {what} is {status}, not completed: {then}"
 
 
 def _selected_trial(study: Path, file: Path) -> Path:
