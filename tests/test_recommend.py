@@ -236,8 +236,8 @@ def test_an_unknown_user_is_said_and_refused_with_strict(runs):
     result = runner.invoke(app, [*args, "--strict"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "--user: user is unknown (not in the run's data); --strict serves no cold-start list "
-        "(got 'nobody')"
+        f"{runs['mf']}: --user: user is unknown (not in the run's data); --strict serves no "
+        "cold-start list (got 'nobody')"
     ]
     known = runner.invoke(app, ["recommend", str(runs["mf"]), "--user", "0", "--strict"])
     assert known.exit_code == 0 and known.stderr == "", known.output

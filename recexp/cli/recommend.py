@@ -49,7 +49,7 @@ def recommend(
     """
     if format_ not in FORMATS:
         fail(ConfigError("expected table, csv or json", key="--format", got=format_))
-    with one_line_errors():
+    with one_line_errors(str(run)):
         from recexp.recommend import recommend as top_items
         from recexp.recommend import render
 
