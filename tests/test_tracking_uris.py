@@ -33,10 +33,14 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("form", ["folder", "file", "sqlite"])
-def test_a_local_store_in_each_form_logs_the_run(tmp_path: Path, form: str) -> None:
+def test_a_local_store_in_each_form_logs_the_run(
+    tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``file:///...`` was refused by MLflow 3 ("filesystem tracking backend is in
     maintenance mode") after the run directory existed; it is the folder form now."""
     from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)  # an sqlite:/// store keeps MLflow's artifacts in ./mlruns
 
     store = tmp_path / "store"
     uri = {"folder": str(store), "file": store.as_uri(), "sqlite": f"sqlite:///{store}.db"}[form]
