@@ -8,7 +8,7 @@ fallback as evaluation: the regularised biases baseline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from recexp.errors import ConfigError, DataError
-from recexp.runs import CONFIG, METRICS, STUDY_RECORD, SUMMARY, SWEEP_RECORD, RunDir
+from recexp.runs import CONFIG, SUMMARY, RunDir
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Recommendations:
     known_user: bool  # rated something in training (else the biases fallback ranks items)
     n_rated: int  # items the user rated in training, left out unless asked for
     table: pd.DataFrame  # rank, item, predicted rating, training ratings, [title], [rated]
+    notes: list[str] = field(default_factory=list)  # one line each: a run not completed, ...
 
 
 def _raw_id(value: str, ids: pd.Index) -> Any:
@@ -37,14 +38,21 @@ def _raw_id(value: str, ids: pd.Index) -> Any:
     return value
 
 
-def load_run(run: str | Path) -> tuple[Any, Any, Any]:
-    """``(config, data, model)`` of a finished run (a study or sweep: its selected trial)."""
+def load_run(run: str | Path, notes: list[str] | None = None) -> tuple[Any, Any, Any]:
+    """``(config, data, model)`` of a finished run (a study or sweep: its selected trial);
+    a note saying so is added to ``notes`` when that run did not complete."""
     from recexp.config import load_spec
     from recexp.data import prepare
     from recexp.models.protocol import Recommender
+    from recexp.served_run import served_run
+    from recexp.training.tf_start import import_tensorflow
 
-    path = _model_run(Path(run))
+    served = served_run(Path(run))
+    if served.note is not None and notes is not None:
+        notes.append(served.note)
+    path = served.path
     config = load_spec(path / CONFIG)
+    import_tensorflow()  # without its start-up lines on stderr
     model = Recommender.load(path)  # before the data: a broken model is reported first
     _check_architecture(model, path)
     data = prepare(config.dataset, config.seed)
@@ -76,42 +84,20 @@ def _check_architecture(model: Any, path: Path) -> None:
         )
 
 
-def _model_run(path: Path) -> Path:
-    """The run directory that holds the model: ``path``, or a study's selected trial."""
-    for name in (CONFIG, METRICS):
-        if not (path / name).is_file():
-            raise ConfigError(f"not a finished recexp run: no {name}", file=str(path))
-    if (path / STUDY_RECORD).is_file():  # a study (tune or sweep)
-        record = RunDir(path).read_json(STUDY_RECORD)
-        chosen = [t for t in record.get("trials", []) if t["number"] == record.get("selected")]
-        if not chosen:
-            raise ConfigError("this study selected no trial (yet)", file=str(path))
-        return path / chosen[0]["run_dir"]
-    if (path / SWEEP_RECORD).is_file():  # a sweep from before sweeps were studies
-        record = RunDir(path).read_json(SWEEP_RECORD)
-        if record.get("selected") is None:
-            raise ConfigError("this sweep selected no trial (yet)", file=str(path))
-        return path / record["trials"][record["selected"]]["path"]
-    for kind in ("folds", "seeds"):
-        if (path / kind).is_dir():
-            raise ConfigError(
-                f"this run keeps one model per {kind[:-1]}: pass one of its {kind}/ runs",
-                file=str(path),
-            )
-    return path
-
-
 def recommend(
     run: str | Path,
     user: str,
     k: int = 10,
     include_rated: bool = False,
     min_ratings: int = 0,
+    strict: bool = False,
 ) -> Recommendations:
     """The ``k`` items with the highest predicted rating for raw user id ``user``.
 
     ``min_ratings`` leaves out items with fewer training ratings (a handful of high
-    ratings make an obscure item's bias, and so its prediction, high).
+    ratings make an obscure item's bias, and so its prediction, high). A user the run's
+    data does not know, or one without training ratings, gets the cold-start list (the
+    biases fallback) with a note saying so; ``strict`` refuses them instead.
     """
     from recexp.data.pipeline import Part
     from recexp.evaluation.rating import fallback_for, predict_part
@@ -120,15 +106,11 @@ def recommend(
         raise ConfigError("must be at least 1", key="--top", got=k)
     if min_ratings < 0:
         raise ConfigError("must be at least 0", key="--min-ratings", got=min_ratings)
-    config, data, model = load_run(run)
-    raw = _raw_id(user, data.users.ids)
-    code = int(data.users.transform(np.array([raw]))[0])  # -1: not in the vocabulary
+    notes: list[str] = []
+    config, data, model = load_run(run, notes)
+    raw, code, known_user, rated = _user(data, user, strict, notes)
     trained_items = np.bincount(data.train.item, minlength=data.n_items) > 0
-    known_user = code >= 0 and bool((data.train.user == code).any())  # (vocabulary: all)
     items = np.arange(data.n_items, dtype=np.int32)
-    rated = np.zeros(data.n_items, dtype=bool)
-    if code >= 0:
-        rated[data.train.item[data.train.user == code]] = True
     popularity = np.bincount(data.train.item, minlength=data.n_items)
     candidates = items[(include_rated | ~rated) & (popularity >= min_ratings)]
     part = Part(
@@ -158,7 +140,30 @@ def recommend(
         table["title"] = features["title"].reindex(table["item"]).to_numpy()
     if include_rated:
         table["rated"] = rated[candidates[order]]
-    return Recommendations(raw, known_user, int(rated.sum()), table)
+    return Recommendations(raw, known_user, int(rated.sum()), table, notes)
+
+
+def _user(data: Any, user: str, strict: bool, notes: list[str]) -> tuple[Any, int, bool, Any]:
+    """The raw id, its code (-1: not in the vocabulary), whether it rated anything in
+    training, and which items it rated; a cold-start user noted (or refused, strict)."""
+    raw = _raw_id(user, data.users.ids)
+    code = int(data.users.transform(np.array([raw]))[0])
+    known_user = code >= 0 and bool((data.train.user == code).any())  # (vocabulary: all)
+    if not known_user:
+        notes.append(_cold_start(user, code >= 0, strict))
+    rated = np.zeros(data.n_items, dtype=bool)
+    if code >= 0:
+        rated[data.train.item[data.train.user == code]] = True
+    return raw, code, known_user, rated
+
+
+def _cold_start(user: str, in_data: bool, strict: bool) -> str:
+    what = "has no training ratings" if in_data else "is unknown (not in the run's data)"
+    if strict:
+        raise ConfigError(
+            f"user {what}; --strict serves no cold-start list", key="--user", got=user
+        )
+    return f"user {user!r} {what}: the cold-start list (biases fallback: global mean + item bias)"
 
 
 def render(result: Recommendations, format_: str, include_rated: bool) -> None:

@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from recexp.errors import ConfigError
 from recexp.jsonsafe import finite_or_none
+from recexp.readers import loads_json
 from recexp.run_metrics import Metrics
 
 CONFIG = "config.yaml"
@@ -61,17 +63,24 @@ class RunDir:
 
     @classmethod
     def create(cls, root: str | Path, name: str) -> RunDir:
-        """A new ``root/<UTC timestamp>-<name>``; a suffix keeps same-second runs apart."""
+        """A new ``root/<UTC timestamp>-<name>``; a suffix keeps same-second runs apart.
+        A root where no directory can be made (read-only, under a file) is one line."""
         root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        for n in range(1, 10_000):
-            path = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
-            try:
-                path.mkdir()  # atomic: exactly one process wins a name
-            except FileExistsError:
-                continue
-            return cls(path)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for n in range(1, 10_000):
+                path = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+                try:
+                    path.mkdir()  # atomic: exactly one process wins a name
+                except FileExistsError:
+                    continue
+                return cls(path)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot make a run directory here: {e.__class__.__name__} ({e.strerror})",
+                file=str(root),
+            ) from None
         raise RuntimeError(f"cannot create a run directory under {root}")
 
     def write_text(self, name: str, text: str) -> Path:
@@ -88,7 +97,7 @@ class RunDir:
         return self.write_text(name, text + "\n")
 
     def read_json(self, name: str) -> Any:
-        return json.loads((self.path / name).read_text())
+        return loads_json((self.path / name).read_text())
 
     def write_metrics(self, metrics: Metrics) -> Path:
         return self.write_json(METRICS, metrics.as_json())
@@ -155,10 +164,10 @@ def _jsonable(value: Any) -> Any:
 
 def _read_object(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        data = loads_json(path.read_text())
     except FileNotFoundError:
         raise ValueError(f"no {path.name}") from None
-    except (json.JSONDecodeError, OSError, UnicodeDecodeError) as e:
+    except (ValueError, OSError) as e:  # malformed JSON, a key given twice
         raise ValueError(f"unreadable {path.name} ({e.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path.name} is not a JSON object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -28,11 +29,19 @@ def recommend(
     format_: Annotated[
         str, typer.Option("--format", help="table, csv or json.", show_default=True)
     ] = "table",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 2 for a user without training ratings (no cold-start list)."
+        ),
+    ] = False,
 ) -> None:
     """A trained run's highest predicted ratings for one user, among items not rated yet.
 
     The run's config.yaml rebuilds the same split and id codes (checked against the run's
-    dataset fingerprint); a user without training ratings is ranked by the biases fallback.
+    dataset fingerprint). A user without training ratings, or one the data does not know,
+    gets the cold-start list (the biases fallback) and one warning line (--strict: exit 2);
+    a run that did not complete is served with one warning line saying so.
 
     [bold]Example[/]
 
@@ -40,9 +49,11 @@ def recommend(
     """
     if format_ not in FORMATS:
         fail(ConfigError("expected table, csv or json", key="--format", got=format_))
-    with one_line_errors():
+    with one_line_errors(str(run)):
         from recexp.recommend import recommend as top_items
         from recexp.recommend import render
 
-        result = top_items(run, user, top, include_rated, min_ratings)
+        result = top_items(run, user, top, include_rated, min_ratings, strict)
+    for note in result.notes:
+        print(f"warning: {note}", file=sys.stderr)
     render(result, format_, include_rated)
