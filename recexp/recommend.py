@@ -1,9 +1,10 @@
-"""``recexp recommend``: a trained run's predicted ratings for one user, best first.
+"""``recexp recommend``: a trained run's top-N list for one user (or every user), best first.
 
 The run's spec (``config.yaml``) rebuilds the same data (the same split and id codes,
 checked against the run's dataset fingerprint) and the saved model scores every item the
-user has not rated in training. Pairs with an id unseen in training get the same
-fallback as evaluation: the regularised biases baseline.
+user has not rated in training, through the evaluator's scorer (one matmul a batch for
+the dot-product families). A user unseen in training gets the same fallback as
+evaluation: the regularised biases baseline.
 """
 
 from __future__ import annotations
@@ -99,9 +100,6 @@ def recommend(
     data does not know, or one without training ratings, gets the cold-start list (the
     biases fallback) with a note saying so; ``strict`` refuses them instead.
     """
-    from recexp.data.pipeline import Part
-    from recexp.evaluation.rating import fallback_for, predict_part
-
     if k < 1:
         raise ConfigError("must be at least 1", key="--top", got=k)
     if min_ratings < 0:
@@ -109,38 +107,74 @@ def recommend(
     notes: list[str] = []
     config, data, model = load_run(run, notes)
     raw, code, known_user, rated = _user(data, user, strict, notes)
-    trained_items = np.bincount(data.train.item, minlength=data.n_items) > 0
-    items = np.arange(data.n_items, dtype=np.int32)
-    popularity = np.bincount(data.train.item, minlength=data.n_items)
-    candidates = items[(include_rated | ~rated) & (popularity >= min_ratings)]
-    part = Part(
-        user=np.full(len(candidates), code, dtype=np.int32),
-        item=candidates,
-        rating=np.zeros(len(candidates), dtype=np.float32),
-        rows=np.arange(len(candidates)),
-        trained=np.full(len(candidates), known_user) & trained_items[candidates],
-    )
-    fallback = fallback_for(data)
-    # ranked on the unclipped scores (clipping would tie every item above the top rating),
-    # shown clipped as evaluation scores them (a family that predicts no rating: its score)
-    raw_scores = predict_part(model.predict, data, part, fallback, clip=False)
-    clip = config.training.clip_predictions and model.predicts_ratings
-    scores = data.scale.clip(raw_scores) if clip else raw_scores
-    order = np.argsort(-raw_scores, kind="stable")[:k]
-    table = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(order) + 1),
-            "item": data.items.inverse(candidates[order]),
-            "predicted": scores[order],
-            "ratings": popularity[candidates[order]],
-        }
-    )
+    lists = Lists(config, data, model, min_ratings, include_rated)
+    items, _ = lists.top(np.array([code]), k, known_user)
+    chosen = items[0][items[0] >= 0]
+    table = lists.table(np.full(len(chosen), code), chosen, known_user)
+    table.insert(0, "rank", np.arange(1, len(chosen) + 1))
+    table = table.drop(columns="user")
     features = data.ratings.item_features
     if features is not None and "title" in features.columns:
         table["title"] = features["title"].reindex(table["item"]).to_numpy()
     if include_rated:
-        table["rated"] = rated[candidates[order]]
+        table["rated"] = rated[chosen]
     return Recommendations(raw, known_user, int(rated.sum()), table, notes)
+
+
+class Lists:
+    """Top-N lists of a loaded run through the evaluator's scorer (:mod:`recexp.evaluation.top_n`):
+    items seen in training with at least ``min_ratings`` ratings, the user's training
+    items left out unless ``include_rated``. A cold-start user is ranked by the biases
+    fallback (global mean + item bias), as evaluation predicts for them."""
+
+    def __init__(self, config: Any, data: Any, model: Any, min_ratings: int, include_rated: bool):
+        from recexp.evaluation.rating import fallback_for
+        from recexp.evaluation.user_items import UserItems
+
+        self.config, self.data, self.model = config, data, model
+        self.popularity = np.bincount(data.train.item, minlength=data.n_items)
+        self.allowed = (self.popularity > 0) & (self.popularity >= min_ratings)
+        t = data.train
+        self.excluded = (
+            None
+            if include_rated
+            else UserItems.from_pairs(t.user, t.item, data.n_users, data.n_items)
+        )
+        self.fallback = fallback_for(data)
+
+    def top(self, codes: np.ndarray, k: int, known: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(items, scores)`` for user ``codes`` (all known, or one cold-start user)."""
+        from recexp.evaluation.top_n import top_n
+
+        if known:
+            return top_n(self.model.scorer(), codes, k, self.allowed, self.excluded)
+        row = self.fallback.item.astype(np.float32)
+        return top_n(lambda u: np.broadcast_to(row, (len(u), len(row))), codes, k, self.allowed)
+
+    def table(self, users: np.ndarray, items: np.ndarray, known: bool) -> pd.DataFrame:
+        """user, item (raw ids), the predicted rating (or the family's score), training
+        ratings of the item: evaluation's prediction, clipped as evaluation clips it."""
+        from recexp.data.pipeline import Part
+        from recexp.evaluation.rating import predict_part
+
+        part = Part(
+            user=users.astype(np.int32),
+            item=items.astype(np.int32),
+            rating=np.zeros(len(items), dtype=np.float32),
+            rows=np.arange(len(items)),
+            trained=np.full(len(items), known),
+        )
+        clip = self.config.training.clip_predictions and self.model.predicts_ratings
+        value = predict_part(self.model.predict, self.data, part, self.fallback, clip=clip)
+        column = "predicted" if self.model.predicts_ratings else "score"
+        return pd.DataFrame(
+            {
+                "user": self.data.users.inverse(users) if len(users) else [],
+                "item": self.data.items.inverse(items) if len(items) else [],
+                column: value,
+                "ratings": self.popularity[items],
+            }
+        )
 
 
 def _user(data: Any, user: str, strict: bool, notes: list[str]) -> tuple[Any, int, bool, Any]:
@@ -186,7 +220,7 @@ def render(result: Recommendations, format_: str, include_rated: bool) -> None:
     )
     out = Table(title=f"user {result.user}: {note}", title_justify="left")
     for column in table.columns:
-        numeric = column in ("rank", "predicted", "ratings")
+        numeric = column in ("rank", "predicted", "score", "ratings")
         out.add_column(str(column), justify="right" if numeric else "left")
     for row in table.itertuples(index=False):
         out.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
