@@ -47,6 +47,11 @@ def run_experiment(
 
     display = display or Display(quiet=quiet)
     start = time.perf_counter()
+    trackers = []  # a multi-worker cluster's other workers track nothing
+    if is_chief(config.training.distribute):  # probed first: a bad store is refused in seconds
+        trackers = trackers_from_options(
+            config.tracking, parent_run_id=mlflow_parent, run_name=config.name
+        )
     with display.working(f"loading, splitting and encoding {config.dataset.name}"):
         data = prepare(config.dataset, config.seed)
     data_seconds = time.perf_counter() - start
@@ -54,11 +59,6 @@ def run_experiment(
     warn_dense_l2(config, data, display)
     model = build_model(config, data, display)
     summary = model.summary()
-    trackers = trackers_from_options(
-        config.tracking, parent_run_id=mlflow_parent, run_name=config.name
-    )
-    if not is_chief(config.training.distribute):  # a multi-worker cluster's other workers
-        trackers = []
     run = RunDir.create(runs_root, config.name)
     run.set_status("running")
     display.message(f"run directory: {run.path}")

@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from recexp.errors import ConfigError
 from recexp.jsonsafe import finite_or_none
+from recexp.readers import loads_json
 from recexp.run_metrics import Metrics
 
 CONFIG = "config.yaml"
@@ -65,17 +67,24 @@ class RunDir:
 
         The path is absolute (``root`` resolved here, the one place run directories are
         made), so a parent and its children compare as paths whatever the working
-        directory and however ``--runs-dir`` was spelled."""
+        directory and however ``--runs-dir`` was spelled. A root where no directory can
+        be made (read-only, under a file) is one line."""
         root = Path(root).resolve()
-        root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        for n in range(1, 10_000):
-            path = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
-            try:
-                path.mkdir()  # atomic: exactly one process wins a name
-            except FileExistsError:
-                continue
-            return cls(path)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for n in range(1, 10_000):
+                path = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+                try:
+                    path.mkdir()  # atomic: exactly one process wins a name
+                except FileExistsError:
+                    continue
+                return cls(path)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot make a run directory here: {e.__class__.__name__} ({e.strerror})",
+                file=str(root),
+            ) from None
         raise RuntimeError(f"cannot create a run directory under {root}")
 
     def write_text(self, name: str, text: str) -> Path:
@@ -92,7 +101,7 @@ class RunDir:
         return self.write_text(name, text + "\n")
 
     def read_json(self, name: str) -> Any:
-        return json.loads((self.path / name).read_text())
+        return loads_json((self.path / name).read_text())
 
     def write_metrics(self, metrics: Metrics) -> Path:
         return self.write_json(METRICS, metrics.as_json())
@@ -159,10 +168,10 @@ def _jsonable(value: Any) -> Any:
 
 def _read_object(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        data = loads_json(path.read_text())
     except FileNotFoundError:
         raise ValueError(f"no {path.name}") from None
-    except (json.JSONDecodeError, OSError, UnicodeDecodeError) as e:
+    except (ValueError, OSError) as e:  # malformed JSON, a key given twice
         raise ValueError(f"unreadable {path.name} ({e.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path.name} is not a JSON object")

@@ -60,7 +60,8 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
 
 
-def parse_yaml(text: str, file: str) -> dict[str, Any]:
+def parse_yaml(text: str, file: str, what: str = "a spec") -> dict[str, Any]:
+    """``text`` as a mapping; ``what`` names it in the error when it holds something else."""
     try:
         data = load_yaml(text)
     except ConfigError as e:
@@ -73,7 +74,7 @@ def parse_yaml(text: str, file: str) -> dict[str, Any]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError("a spec must be a YAML mapping", file=file, got=type(data).__name__)
+        raise ConfigError(f"{what} must be a YAML mapping", file=file, got=type(data).__name__)
     return data
 
 

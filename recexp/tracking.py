@@ -7,9 +7,11 @@ and an end around the run::
     tracker.on_epoch(row)                      # once per epoch
     tracker.finish(metrics, status, run_path)  # metrics.json written, final status known
 
-mlflow and TensorFlow are imported only when a tracker is made or started. A tracking
-store that fails *during* training does not fail the run: the tracker prints one warning
-and stops logging (the run directory stays the record).
+mlflow and TensorFlow are imported only when a tracker is made or started.
+:func:`trackers_from_options` opens and probes each store *before* the run directory is
+made: a store that cannot be written or reached is one line, exit 2, and no run directory
+(:mod:`recexp.tracking_probe`). A store that fails *during* training does not fail the
+run: the tracker prints one warning and stops logging (the run directory stays the record).
 
 This module holds what both share (:class:`Tracker`, :func:`trackers_from_options`,
 :func:`start_all`, :func:`finish_all`); the trackers live in :mod:`recexp.tracking_mlflow`
@@ -68,20 +70,21 @@ def trackers_from_options(
     parent_run_id: str | None = None,
     run_name: str | None = None,
 ) -> list[Tracker]:
-    """The trackers a spec's ``tracking`` block asks for (an empty list for None).
-    ``parent_run_id`` makes the MLflow run a nested child (a sweep trial, a fold)."""
+    """The trackers a spec's ``tracking`` block asks for (an empty list for None), each
+    store probed: call it before the run directory exists. ``parent_run_id`` makes the
+    MLflow run a nested child (a sweep trial, a fold)."""
     out: list[Tracker] = []
     if options is None:
         return out
     if options.mlflow is not None:
-        out.append(
-            MlflowTracker(
-                options.mlflow.uri,
-                options.mlflow.experiment,
-                parent_run_id=parent_run_id,
-                run_name=run_name,
-            )
+        mlflow = MlflowTracker(
+            options.mlflow.uri,
+            options.mlflow.experiment,
+            parent_run_id=parent_run_id,
+            run_name=run_name,
         )
+        mlflow.probe()
+        out.append(mlflow)
     if options.tensorboard:
         out.append(TensorBoardTracker())
     return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from recexp.errors import ConfigError
 from recexp.tracking_options import MLFLOW_MISSING, mlflow_installed
+from recexp.tracking_probe import check_location, local_folder, quick_http, refused
 from recexp.tracking_tensorboard import TENSORBOARD_DIR
 from recexp.tracking_values import flatten, metric_key, numeric_metrics, param_value
 
@@ -45,16 +46,17 @@ def require_mlflow() -> None:
 def resolve_uri(uri: str | None) -> tuple[str, str | None]:
     """(tracking URI, artifact location for new experiments or None).
 
-    None or a plain directory is a local store in that directory: an SQLite file
+    None, a folder or a ``file:`` URI is a local store in that folder: an SQLite file
     ``mlflow.db`` and an ``artifacts`` folder (MLflow 3 refuses its old file store by
-    default). Any URI with a scheme (``sqlite:///``, ``http://``, ``file:``, ...) is
-    passed to MLflow as it is.
+    default). ``sqlite:///``, ``http(s)://`` and database URIs are passed to MLflow as they
+    are; any other scheme is a one-line ConfigError. Nothing is created here (see
+    :meth:`MlflowTracker.probe`).
     """
-    if uri is None or "://" not in uri and not uri.startswith("file:"):
-        directory = Path(uri or DEFAULT_STORE).expanduser().resolve()
-        directory.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{directory / 'mlflow.db'}", (directory / "artifacts").as_uri()
-    return uri, None
+    directory = local_folder(uri, DEFAULT_STORE)
+    if directory is None:
+        assert uri is not None
+        return uri, None
+    return f"sqlite:///{directory / 'mlflow.db'}", (directory / "artifacts").as_uri()
 
 
 class MlflowTracker:
@@ -76,7 +78,10 @@ class MlflowTracker:
         run_name: str | None = None,
     ) -> None:
         require_mlflow()
+        self.given = uri or DEFAULT_STORE
+        self._folder = local_folder(uri, DEFAULT_STORE)
         self.uri, self._artifact_location = resolve_uri(uri)
+        self._experiment: str | None = None
         self.experiment = experiment
         self.parent_run_id = parent_run_id
         self.run_name = run_name
@@ -107,9 +112,26 @@ class MlflowTracker:
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
 
+    def probe(self) -> None:
+        """Open the store and find (or make) the experiment, in seconds: a folder that
+        cannot be written, a server that does not answer, a store MLflow refuses are one
+        line naming the URI (see :mod:`recexp.tracking_probe`). Called before the run
+        directory exists; :meth:`start` calls it when nobody did."""
+        if self._experiment is not None:
+            return
+        check_location(self.given, self._folder)
+        try:
+            with quick_http():
+                self._experiment = self._experiment_id()
+        except Exception as e:  # noqa: BLE001 - any store failure is one line
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise refused(f"cannot log to the MLflow store: {first[:200]}", self.given) from None
+
     def _experiment_id(self) -> str:
         from mlflow.exceptions import MlflowException
 
+        if self._experiment is not None:
+            return self._experiment
         found = self.client.get_experiment_by_name(self.experiment)
         if found is not None:
             return str(found.experiment_id)
@@ -128,6 +150,7 @@ class MlflowTracker:
     def start(self, resolved_config: Mapping[str, Any], run_path: str | Path) -> None:
         """Create the MLflow run and log the spec as params. A store that cannot be
         reached is a one-line ConfigError (raised before training)."""
+        self.probe()
         run_path = Path(run_path)
         tags = {
             "recexp.run_dir": str(run_path.resolve()),
@@ -154,7 +177,7 @@ class MlflowTracker:
             raise ConfigError(
                 f"cannot log to the MLflow store: {first[:200]}",
                 key="tracking.mlflow.uri",
-                got=self.uri,
+                got=self.given,
             ) from None
 
     def _log_params(self, config: Mapping[str, Any]) -> None:

@@ -96,7 +96,8 @@ BROKEN = [
         "training.early_stopping.monitor",
         "val_auc",
         "training.early_stopping.monitor: unknown metric 'val_auc'; expected one of: "
-        "loss, rmse, mae, val_loss, val_rmse, val_mae (got 'val_auc')",
+        "loss, rmse, mae, val_loss, val_rmse, val_mae, or val_<ranking metric>@k "
+        "(e.g. val_ndcg@10) (got 'val_auc')",
     ),
 ]
 

@@ -30,6 +30,7 @@ RUN_FILES = {
     "errors.png",
     "env.json",
     "status.json",
+    "ranking.parquet",
 }
 
 
@@ -66,7 +67,8 @@ def test_metrics_are_consistent_with_predictions(tiny_run: Path):
     assert metrics["embedding_compression"] == 1.0  # full tables
     # the warning is there exactly when the test RMSE is not 0.5% below the biases baseline
     test, floor = metrics["test"]["rmse"], metrics["baselines"]["biases_test_rmse"]
-    assert metrics["warnings"] == (
+    rating_warnings = [w for w in metrics["warnings"] if w.startswith("test RMSE")]
+    assert rating_warnings == (
         [
             f"test RMSE {test:.4f} is within 0.5% of the per-user/per-item biases baseline "
             f"({floor:.4f}) or worse: the model adds (almost) nothing to the biases"
@@ -74,6 +76,21 @@ def test_metrics_are_consistent_with_predictions(tiny_run: Path):
         if test >= floor * 0.995
         else []
     )
+    # and the top-N one exactly when the lists are worse than the most popular items'
+    ndcg = metrics["test"]["ranking"]["ndcg@10"]
+    popular = metrics["baselines"]["popularity_test_ranking"]["ndcg@10"]
+    top_n_warnings = [w for w in metrics["warnings"] if w.startswith("test NDCG@10")]
+    assert len(top_n_warnings) == (1 if ndcg < popular else 0)
+    assert len(metrics["warnings"]) == len(rating_warnings) + len(top_n_warnings)
+
+
+def test_ranking_table_holds_every_test_user_of_the_protocol(tiny_run: Path):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    table = pd.read_parquet(tiny_run / "ranking.parquet")
+    assert len(table) == metrics["ranking"]["users"] > 0
+    assert table["ndcg@10"].mean() == pytest.approx(metrics["test"]["ranking"]["ndcg@10"])
+    assert table["recall@20"].mean() == pytest.approx(metrics["test"]["ranking"]["recall@20"])
+    assert metrics["ranking"]["candidates"] == "unrated" and metrics["ranking"]["k"] == [10, 20]
     assert {t["name"] for t in metrics["embedding_tables"]} == {
         "user_embedding",
         "item_embedding",

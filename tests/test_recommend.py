@@ -74,6 +74,8 @@ def test_a_fresh_process_recommends(runs, family):
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("rank,item") and len(lines) == 4
+    # TensorFlow's start-up lines (oneDNN, cuda drivers, cuInit) are held back, as in train
+    assert done.stderr == "", done.stderr[-2000:]
 
 
 def test_include_rated_and_min_ratings(runs):
@@ -205,3 +207,73 @@ def test_a_model_of_another_architecture_is_refused(runs, tmp_path: Path):
     result = runner.invoke(app, ["recommend", str(copy), "--user", "100"])
     assert result.exit_code == 2
     assert "not this run's model" in result.output and "(see summary.json)" in result.output
+
+
+def test_an_interrupted_run_is_served_with_one_warning(runs, tmp_path: Path):
+    copy = tmp_path / "interrupted"
+    shutil.copytree(runs["mf"], copy)
+    status = json.loads((copy / "status.json").read_text())
+    (copy / "status.json").write_text(json.dumps({**status, "status": "interrupted"}))
+    result = runner.invoke(
+        app, ["recommend", str(copy), "--user", "0", "-k", "2", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {copy}: this run is interrupted, not completed: served with the weights it kept"
+    ]
+    assert result.stdout.splitlines()[0] == "rank,item,predicted,ratings"
+
+
+def test_an_unknown_user_is_said_and_refused_with_strict(runs):
+    args = ["recommend", str(runs["mf"]), "--user", "nobody", "-k", "2", "--format", "csv"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: user 'nobody' is unknown (not in the run's data): the cold-start list "
+        "(biases fallback: global mean + item bias)"
+    ]
+    assert len(result.stdout.splitlines()) == 3
+    result = runner.invoke(app, [*args, "--strict"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"{runs['mf']}: --user: user is unknown (not in the run's data); --strict serves no "
+        "cold-start list (got 'nobody')"
+    ]
+    known = runner.invoke(app, ["recommend", str(runs["mf"]), "--user", "0", "--strict"])
+    assert known.exit_code == 0 and known.stderr == "", known.output
+
+
+def test_all_users_writes_every_trained_users_list_as_one_user_asks_for_it(runs, tmp_path: Path):
+    out = tmp_path / "recs.parquet"
+    result = runner.invoke(
+        app, ["recommend", str(runs["mf"]), "--all-users", "-o", str(out), "--top", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    table = pd.read_parquet(out)
+    _, data, _ = load_run(runs["mf"])
+    trained = np.unique(data.train.user)
+    assert table["user"].nunique() == len(trained) and len(table) == 4 * len(trained)
+    assert table.groupby("user")["rank"].apply(list).map(lambda r: r == [1, 2, 3, 4]).all()
+    for user in data.users.inverse(trained[:3]):
+        one = recommend(runs["mf"], str(user), k=4).table
+        mine = table[table["user"] == user]
+        assert mine["item"].tolist() == one["item"].tolist()
+        np.testing.assert_allclose(mine["predicted"], one["predicted"], rtol=1e-6)
+    assert f"{len(trained):,} users, {len(table):,} rows" in result.output
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_all_users_needs_an_output_file_and_no_user(runs, tmp_path: Path):
+    cases = [
+        (["--all-users"], "-o: --all-users writes a parquet file: give -o FILE.parquet"),
+        (["--all-users", "-o", str(tmp_path / "x.csv")], "-o: the output is a parquet file"),
+        (["--all-users", "-o", str(tmp_path / "r.parquet"), "--user", "1"], "--user: --all-users"),
+        ([], "--user: give --user ID, or --all-users -o FILE.parquet"),
+    ]
+    for args, start in cases:
+        result = runner.invoke(app, ["recommend", str(runs["mf"]), *args])
+        assert result.exit_code == 2, result.output
+        assert start in result.output and len(result.output.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())

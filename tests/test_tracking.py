@@ -157,8 +157,12 @@ def test_mlflow_store_that_cannot_be_reached_is_one_line(tmp_path: Path):
     pytest.importorskip("mlflow")
     (tmp_path / "file").write_text("not a directory")
     tracker = tracking.MlflowTracker(f"sqlite:///{tmp_path}/file/x.db")
-    with pytest.raises(ConfigError, match="^tracking.mlflow.uri: cannot log to the MLflow store"):
+    with pytest.raises(ConfigError) as error:
         tracker.start(resolved("x"), make_run(tmp_path, "x"))
+    assert error.value.line() == (
+        f"tracking.mlflow.uri: {tmp_path}/file is a file, not a folder: no store can be made "
+        f"in it (got 'sqlite:///{tmp_path}/file/x.db')"
+    )
 
 
 def free_port() -> int:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from recexp.readers import loads_json
 from recexp.runs import MODEL_KERAS, MODEL_NPZ, RECOMMENDER_FILE
 from recexp.training.events import EpochListener, FitResult, TrainData
 
@@ -139,7 +140,7 @@ class Recommender(ABC):
 
         n_items, record = 0, {}
         try:
-            record = json.loads((directory / RECOMMENDER_FILE).read_text())
+            record = loads_json((directory / RECOMMENDER_FILE).read_text())
             cls = _saved_class(record["class"])
             n_items = int(record.get("n_items", 0))
         except FileNotFoundError:

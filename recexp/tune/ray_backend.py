@@ -26,6 +26,7 @@ from ray.tune.search.optuna import OptunaSearch
 from recexp.tune.optuna_parts import STUDY_NAME, counted, make_sampler, open_study, storage
 from recexp.tune.ray_schedulers import Decisions, make_scheduler
 from recexp.tune.settings import MONITOR, Study
+from recexp.tune.stale import interrupt_running
 from recexp.tune.trial import tell_from_run, trial_run_dir
 
 #: how long a trial waits, after reporting an epoch, for the scheduler's decision
@@ -96,7 +97,10 @@ class RayListener:
             return
         give_up = time.time() + DECISION_WAIT_S
         while True:
-            seen, stop = ray.get(self.decisions.get.remote(self.trial_id))
+            try:
+                seen, stop = ray.get(self.decisions.get.remote(self.trial_id))
+            except ray.exceptions.RayActorError:  # the study's process is gone (Ctrl-C)
+                raise KeyboardInterrupt from None  # so this trial is interrupted, not failed
             if seen >= epoch or time.time() >= give_up:
                 break
             time.sleep(0.05)
@@ -143,6 +147,15 @@ def _search(study: Study, session: int, deadline: float | None) -> StudySearch:
     )
 
 
+def _ray_settings() -> None:
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner: our table
+    # Ctrl-C raises KeyboardInterrupt here, as with every other parent (exit 130, status
+    # interrupted); Ray's own handler would end the experiment quietly and return
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+    for name in ("ray.tune", "ray.train"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def run_ray(
     study: Study,
     *,
@@ -155,9 +168,7 @@ def run_ray(
     remaining = study.trials - counted(open_study(study.path).get_trials(deepcopy=False))
     if remaining <= 0:
         return
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no experiment banner: our table
-    for name in ("ray.tune", "ray.train"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    _ray_settings()
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(
@@ -194,6 +205,11 @@ def run_ray(
             ),
         )
         tuner.fit()
-    finally:
+    except KeyboardInterrupt:
         if started_here:
+            ray.shutdown()  # its tasks end with it
+        interrupt_running(study, "the study was interrupted during this trial")
+        raise
+    finally:
+        if started_here and ray.is_initialized():
             ray.shutdown()

@@ -6,15 +6,13 @@ checks of the command's options, all before anything is written.
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from recexp.errors import ConfigError
+from recexp.readers import read_json, read_yaml
 from recexp.runs import STUDY_SETTINGS, STUDY_SPEC, RunDir
 from recexp.tune.optuna_parts import PRUNERS, SAMPLERS
 from recexp.tune.space import Space
@@ -42,8 +40,7 @@ class Study:
     @property
     def raw(self) -> dict[str, Any]:
         """The spec as written, ``--set`` applied: what each trial's values apply to."""
-        data = yaml.safe_load((self.path / STUDY_SPEC).read_text())
-        return data if isinstance(data, dict) else {}
+        return read_yaml(self.path / STUDY_SPEC, "study spec")
 
     @property
     def base_name(self) -> str:
@@ -58,17 +55,17 @@ class Study:
 
     @classmethod
     def load(cls, path: str | Path) -> Study:
+        """The study at ``path``; a tune.json that is missing, unreadable or not a study's
+        settings is one line naming it (see :func:`recexp.tune.check.check_settings`)."""
+        from recexp.tune.check import check_settings
+
         path = Path(path)
-        try:
-            settings = json.loads((path / STUDY_SETTINGS).read_text())
-        except (FileNotFoundError, NotADirectoryError):
+        file = path / STUDY_SETTINGS
+        if not file.is_file():
             raise ConfigError(
                 f"not a tune study directory (no {STUDY_SETTINGS})", file=str(path)
             ) from None
-        except (json.JSONDecodeError, OSError) as e:
-            raise ConfigError(
-                f"unreadable {STUDY_SETTINGS}: {e.__class__.__name__}", file=str(path)
-            ) from None
+        settings = check_settings(read_json(file, dict, "study settings"), str(file))
         return cls(path.resolve(), settings)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from recexp.errors import ConfigError
-from recexp.spec_yaml import parse_yaml
+from recexp.spec_yaml import load_yaml, parse_yaml
 
 KINDS = ("float", "int", "categorical")
 _FIELDS = {
@@ -171,7 +171,9 @@ def load_space(path: str | Path) -> Space:
     if not text.strip():
         raise ConfigError("the search space is empty", file=str(path))
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)  # a key given twice is refused, as in a spec
+    except ConfigError as e:
+        raise e.with_file(str(path)) from None
     except yaml.YAMLError:
         parse_yaml(text, str(path))  # raises the spec loader's one line: where, what
         raise

@@ -20,6 +20,7 @@ row, ``recexp compare STUDY/trials/*`` its trials) holds:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,15 @@ from recexp.config import ExperimentConfig
 from recexp.errors import ConfigError
 from recexp.parents import ParentRun
 from recexp.runs import STUDY_SPACE, STUDY_SPEC, RunDir, effective_status
+from recexp.tune.check import check_study_files
+from recexp.tune.journal import repair_torn_tail
 from recexp.tune.optuna_parts import FINISHED, STUDY_NAME, enqueue_grid, optuna, state, storage
 from recexp.tune.points import check_space
 from recexp.tune.session import run_session
 from recexp.tune.settings import MONITOR, Study, check_search, check_session
 from recexp.tune.space import Space, load_space
-from recexp.tune.trial import TRIALS, run_status, settle_finished, trial_run_dir
+from recexp.tune.stale import interrupt_running
+from recexp.tune.trial import TRIALS, run_status
 
 
 def run_tune(
@@ -149,8 +153,11 @@ def resume_tune(
     quiet: bool = False,
 ) -> RunDir:
     """``recexp tune --resume STUDY``: the same study, its finished trials kept; ``trials``
-    raises (or lowers) the study's trial count."""
+    raises (or lowers) the study's trial count. Every file of the study is checked before
+    anything is written (:mod:`recexp.tune.check`); a torn last line of the journal is
+    cut (a copy kept) and said so."""
     study = Study.load(path)
+    journal = check_study_files(study.path)
     if trials is not None and trials < 1:
         raise ConfigError("needs at least 1", key="--trials", got=trials)
     settings = study.settings
@@ -163,8 +170,11 @@ def resume_tune(
         raise ConfigError(
             f"the study is still running (pid {status.get('pid')})", file=str(study.path)
         )
+    repaired = repair_torn_tail(journal)
     mlflow_run_id = settings.get("mlflow_run_id")
     with ParentRun.attach(study.path, TRIALS, quiet, mlflow_run_id) as parent:
+        if repaired:
+            print(repaired, file=sys.stderr)  # a repair is said even with --quiet
         study.save()
         requeue(study)
         return run_session(
@@ -183,21 +193,10 @@ def requeue(study: Study) -> int:
     directory when it finished, else marked interrupted (in Optuna and in their run
     directory) and run again; a grid gets its unfinished points
     back in the queue. Returns how many trials were left running."""
-    states = optuna().trial.TrialState
-    st = storage(study.path)
-    loaded = optuna().load_study(study_name=STUDY_NAME, storage=st)
-    stale = loaded.get_trials(deepcopy=False, states=(states.RUNNING,))
-    for trial in stale:
-        if settle_finished(study, st, trial) is not None:  # it ran to its end: kept
-            continue
-        st.set_trial_user_attr(trial._trial_id, "interrupted", True)
-        st.set_trial_state_values(trial._trial_id, states.FAIL)
-        path = trial_run_dir(study, trial.number, trial.user_attrs)
-        if path is not None and run_status(path).get("status") == "running":
-            RunDir(path).set_status("interrupted", reason="the study stopped during this trial")
+    loaded, stale = interrupt_running(study, "the study stopped during this trial")
     if study.settings["sampler"] == "grid":
         trials = loaded.get_trials(deepcopy=False)
         done = [t.params for t in trials if state(t) in FINISHED]
         done += [t.system_attrs.get("fixed_params", {}) for t in trials if state(t) == "waiting"]
         enqueue_grid(loaded, study.space, done)
-    return len(stale)
+    return stale
