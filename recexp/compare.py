@@ -140,9 +140,15 @@ def _add_stats(
 ) -> list[tuple[str, str]]:
     import sys
 
-    from recexp.compare_stats import RESAMPLES, paired_stats, with_stats
+    from recexp.compare_stats import RESAMPLES, paired_ndcg, paired_stats, with_stats
 
-    ref = paired_stats(rows, resolve_reference(rows, reference))
+    name = resolve_reference(rows, reference)
+    ref = paired_stats(rows, name)
+    ranked = [r for r in rows if r.get("test_ndcg_10") is not None]
+    ndcg_ref = (
+        name or ref or (max(ranked, key=lambda r: r["test_ndcg_10"])["run"] if ranked else None)
+    )
+    paired_ndcg(rows, ndcg_ref)
     if ref is not None:
         print(
             f"paired against {ref}: d RMSE = run - reference on the test ratings both "
@@ -150,7 +156,12 @@ def _add_stats(
             file=sys.stderr,
         )
     else:
-        print("--stats: nothing paired: the reference run has no predictions", file=sys.stderr)
+        print("--stats: no RMSE paired: the reference run has no predictions", file=sys.stderr)
+    if any(r.get("d_ndcg") is not None for r in rows):
+        print(
+            f"d NDCG@10 against {ndcg_ref}: per test user (ranking.parquet), bootstrap over users",
+            file=sys.stderr,
+        )
     for row in rows:
         if row.get("paired_note"):
             print(f"{row['run']}: {row['paired_note']}", file=sys.stderr)

@@ -4,10 +4,9 @@ Each :class:`Column` says where its value comes from (``read``: the run's typed
 metrics.json record), how a cell is written (``cell``), and its ``priority``: on a
 terminal too narrow for every column, compare keeps the lowest priorities first and
 shows them in this list's order. A new metric is one entry, e.g. a ranking metric from
-metrics.json's ``test.ranking`` (not written yet)::
+metrics.json's ``test.ranking``::
 
-    Column("ndcg_10", "NDCG@10", read=lambda m: part_extra(m, "test", "ranking", "ndcg@10"),
-           cell=fixed(4), priority=12),
+    Column("test_mrr", "test MRR", lambda m: ranking(m.test, "mrr"), fixed(4), priority=24),
 
 Columns without ``read`` are filled by the row builder (run, status, split) or by
 ``--stats`` / ``--curves``; the spec keys whose values differ between the runs shown get
@@ -86,6 +85,17 @@ def part_extra(m: Metrics, part: str, *keys: str) -> Any:
     return node
 
 
+def ranking(part: Any, name: str) -> float | None:
+    """A top-N metric of a part (``ranking(m.test, "ndcg@10")``), or None."""
+    return (part.ranking or {}).get(name)
+
+
+#: higher is better: compare sorts these descending
+HIGHER_IS_BETTER = ("ndcg", "recall", "hr_", "mrr", "map_", "precision", "coverage", "per_second")
+#: rating metrics, "n/a" (not "-") for a family that predicts no rating (ease, item_knn, ...)
+RATING_KEYS = ("val_rmse", "test_rmse", "test_mae", "vs_mean", "vs_biases", "d_rmse", "d_rmse_ci")
+
+
 def _relative(value: Any, reference: Any) -> float | None:
     """``value`` relative to ``reference`` (-0.18 = 18% lower), or None if either is missing."""
     if isinstance(value, (int, float)) and isinstance(reference, (int, float)) and reference:
@@ -127,6 +137,18 @@ COLUMN_LIST: list[Column] = [
            priority=17),
     Column("vs_biases", "vs biases",
            lambda m: _relative(m.test.rmse, m.baselines.biases_test_rmse), percent, priority=12),
+    Column("test_ndcg_10", "test NDCG@10", lambda m: ranking(m.test, "ndcg@10"),
+           score("test_ndcg_10"), priority=3),
+    Column("test_recall_20", "test Recall@20", lambda m: ranking(m.test, "recall@20"),
+           score("test_recall_20"), priority=7),
+    Column("vs_popular", "vs popular",
+           lambda m: _relative(ranking(m.test, "ndcg@10"),
+                               (m.baselines.popularity_test_ranking or {}).get("ndcg@10")),
+           percent, priority=19),
+    Column("val_ndcg_10", "val NDCG@10", lambda m: ranking(m.val, "ndcg@10"), fixed(4),
+           priority=23),
+    Column("coverage_10", "coverage@10", lambda m: ranking(m.test, "coverage@10"), fixed(3),
+           priority=24),
     Column("train_seconds", "train s", lambda m: m.train_seconds, fixed(1), priority=14),
     Column("ratings_per_second", "ratings/s", lambda m: m.ratings_per_second, count,
            priority=18),
@@ -138,6 +160,8 @@ STAT_COLUMNS = [
     Column("d_rmse", "d RMSE", cell=lambda v, _r: f"{v:+.4f}", priority=3),
     Column("d_rmse_ci", "95% CI", cell=interval, priority=4),
     Column("paired_n", "paired", cell=count, priority=19),
+    Column("d_ndcg", "d NDCG@10", cell=lambda v, _r: f"{v:+.4f}", priority=5),
+    Column("d_ndcg_ci", "NDCG 95% CI", cell=interval, priority=6),
 ]
 CURVE_COLUMN = Column("curve", "val RMSE by epoch", numeric=False, priority=7)
 DIFF_PRIORITY = 6  # a spec key every run has, with different values: what tells runs apart
@@ -151,10 +175,10 @@ SORT_KEYS = [key for key, _ in COLUMNS]
 def cell(key: str, row: dict[str, Any]) -> str:
     """The text of one cell (``-`` when the run has no value)."""
     value = row.get(key)
-    if key == "d_rmse_ci" and row.get("is_reference"):
-        return "reference"
+    if key in ("d_rmse_ci", "d_ndcg_ci") and row.get("is_reference"):
+        return "reference" if row.get(key[:-3]) is not None else "-"
     if value is None:
-        return "-"
+        return "n/a" if key in RATING_KEYS and row.get("predicts_ratings") is False else "-"
     column = BY_KEY.get(key)
     if column is None:  # a spec key's column
         return value if isinstance(value, str) else _spec_value(value)

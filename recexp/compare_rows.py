@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from recexp.compare_columns import COLUMN_LIST, COLUMNS, SORT_KEYS
+from recexp.compare_columns import COLUMN_LIST, COLUMNS, HIGHER_IS_BETTER, SORT_KEYS
 from recexp.compare_spec import spec_fields
 from recexp.run_metrics import Metrics
 from recexp.run_source import source
@@ -56,6 +56,9 @@ def _row(run: dict[str, Any]) -> dict[str, Any]:
         "val_rmse_std": m.val.rmse_std,
         "test_rmse_std": m.test.rmse_std,
         "test_mae_std": m.test.mae_std,
+        "test_ndcg_10_std": (m.test.ranking_std or {}).get("ndcg@10"),
+        "test_recall_20_std": (m.test.ranking_std or {}).get("recall@20"),
+        "predicts_ratings": m.predicts_ratings,
         "children": next((k for k in ("folds", "seeds") if extra.get(k)), None),
         "status": status.get("status", "?"),
         "error": status.get("error") or status.get("reason"),
@@ -83,8 +86,9 @@ def _source_fields(path: str, m: Metrics) -> dict[str, Any]:
 
 
 def sort_rows(rows: list[dict[str, Any]], key: str = "test_rmse") -> list[dict[str, Any]]:
-    """Ascending for errors and seconds, descending for throughput; missing values last."""
-    descending = key in ("ratings_per_second",)
+    """Ascending for errors and seconds, descending for throughput and top-N metrics;
+    missing values last."""
+    descending = any(word in key for word in HIGHER_IS_BETTER)
 
     def order(row: dict[str, Any]) -> tuple[int, Any]:
         value = row.get(key)

@@ -10,7 +10,7 @@ from typing import Any
 
 from recexp import compare_columns
 from recexp.compare_rows import COLUMNS, best_run
-from recexp.runs import HISTORY, PREDICTIONS
+from recexp.runs import HISTORY, PREDICTIONS, RANKING_USERS
 
 # --stats: each run's test RMSE against a reference run's, rating by rating
 STAT_COLUMNS = [(c.key, c.title) for c in compare_columns.STAT_COLUMNS]
@@ -112,6 +112,48 @@ def paired_stats(
         if row is not ref:
             row["d_rmse_ci"] = _bootstrap(a, b, resamples, rng)
     return str(ref["run"])
+
+
+def paired_ndcg(rows: list[dict[str, Any]], ref_name: str | None, resamples: int = RESAMPLES,
+                seed: int = 0) -> None:  # fmt: skip
+    """Fill ``d_ndcg`` (test NDCG@10 minus the reference run's, over the users both
+    ranked: ranking.parquet) and ``d_ndcg_ci`` (a paired bootstrap 95% interval over
+    users) for the runs on the reference's data."""
+    import numpy as np
+
+    for row in rows:
+        row["d_ndcg"] = row["d_ndcg_ci"] = None
+    ref = next((r for r in rows if r["run"] == ref_name), None)
+    ref_users = _per_user(ref) if ref is not None else None
+    if ref is None or ref_users is None:
+        return
+    rng = np.random.default_rng(seed)
+    for row in rows:
+        users = ref_users if row is ref else _per_user(row)
+        if users is None or _pair_key(row) != _pair_key(ref):
+            continue
+        both = ref_users.merge(users, on="user", suffixes=("_ref", "_run"))
+        if both.empty:
+            continue
+        a, b = both["ndcg@10_run"].to_numpy(), both["ndcg@10_ref"].to_numpy()
+        row["d_ndcg"] = float(a.mean() - b.mean())
+        if row is not ref:
+            idx = rng.integers(0, len(a), (resamples, len(a)))
+            low, high = np.percentile(a[idx].mean(axis=1) - b[idx].mean(axis=1), [2.5, 97.5])
+            row["d_ndcg_ci"] = [float(low), float(high)]
+
+
+def _per_user(row: dict[str, Any]) -> Any:
+    """Each test user's NDCG@10 from the run's ranking.parquet, or None."""
+    import pandas as pd
+
+    path = Path(row.get("source") or row["path"]) / RANKING_USERS
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path, columns=["user", "ndcg@10"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _pair_key(row: dict[str, Any]) -> Any:

@@ -56,9 +56,12 @@ def short_names(rows: list[dict[str, Any]]) -> dict[str, str]:
 def _priority(key: str, rows: list[dict[str, Any]], extra: dict[str, int]) -> int:
     column = BY_KEY.get(key)
     priority = column.priority if column is not None else extra.get(key, 40)
-    constant = len(rows) > 1 and len({cell(key, r) for r in rows}) == 1
+    cells = {cell(key, r) for r in rows}
+    constant = len(rows) > 1 and len(cells) == 1
     if column is not None and column.constant_last and constant:
         priority += 100
+    if cells <= {"-", "n/a"}:  # no run has a value (e.g. top-N metrics of older runs)
+        priority += 200
     return priority
 
 

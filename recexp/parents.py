@@ -15,20 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import numpy as np
 import yaml
 
 from recexp.config import ExperimentConfig
 from recexp.display import Display
 from recexp.errors import ConfigError
+from recexp.parent_metrics import aggregate
 from recexp.run_metrics import Metrics
 from recexp.runs import CONFIG, RunDir
 from recexp.training.events import EpochListener
-
-IDENTITY = (
-    "name", "dataset", "model", "embedding", "optimizer", "batch_size",
-    "params", "embedding_params", "embedding_compression", "n_users", "n_items",
-)  # fmt: skip
 
 
 def train(
@@ -245,42 +240,3 @@ def _run_repeats(
         f"{metrics.test.rmse_std:.4f}  -> {parent.path}"
     )
     return parent.run
-
-
-def aggregate(children: list[Metrics], kind: str = "folds") -> Metrics:
-    """Mean and sample standard deviation of the children's scores; identity from the first."""
-    dumps = [c.as_json() for c in children]
-    first = dumps[0]
-    out: dict[str, Any] = {k: first[k] for k in IDENTITY if k in first}
-    out[kind] = len(children)
-    for part in ("val", "test"):
-        out[part] = {}
-        for metric in ("rmse", "mae", "oracle_rmse"):
-            values = [c[part][metric] for c in dumps if c[part].get(metric) is not None]
-            if values and not any(np.isnan(values)):
-                out[part][metric] = float(np.mean(values))
-                out[part][f"{metric}_std"] = (
-                    float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-                )
-    out["baselines"] = {}
-    for key in ("global_mean_test_rmse", "biases_test_rmse"):
-        values = [c["baselines"][key] for c in dumps if c.get("baselines", {}).get(key)]
-        if values:
-            out["baselines"][key] = float(np.mean(values))
-    for key in ("ratings_per_second", "epochs_run", "best_epoch"):
-        values = [c[key] for c in dumps if c.get(key) is not None]
-        out[key] = float(np.mean(values)) if values else None
-    out["train_seconds"] = float(sum(c.get("train_seconds") or 0 for c in dumps))
-    out["fingerprint"] = {
-        "ratings": first["fingerprint"]["ratings"],
-        "split": f"{kind}:" + ",".join(c["fingerprint"]["split"] for c in dumps),
-    }
-    out[f"{kind.rstrip('s')}_metrics"] = [
-        {
-            "test_rmse": c["test"]["rmse"],
-            "test_mae": c["test"]["mae"],
-            "best_epoch": c["best_epoch"],
-        }
-        for c in dumps
-    ]
-    return Metrics.parse(out)
