@@ -29,9 +29,7 @@ def with_ranking(path: Path, ndcg: list[float], recall: float, rates: bool = Tru
         m["test"].pop("rmse")
         m["test"].pop("mae")
     (path / "metrics.json").write_text(json.dumps(m))
-    pd.DataFrame({"user": range(len(ndcg)), "ndcg@10": ndcg}).to_parquet(
-        path / "ranking.parquet"
-    )
+    pd.DataFrame({"user": range(len(ndcg)), "ndcg@10": ndcg}).to_parquet(path / "ranking.parquet")
     return path
 
 
