@@ -56,6 +56,14 @@ ResourcesOption = Annotated[
         "--trial-resources", help="Ray resources per trial, e.g. cpu=2,gpu=1 [default: cpu=1]."
     ),
 ]
+MetricOption = Annotated[
+    str,
+    typer.Option(
+        "--metric",
+        help="What trials are selected (and pruned) on: val_rmse, val_mae, or a top-N metric "
+        "such as val_ndcg@10 (maximised; trials then stop early on it too).",
+    ),
+]
 ResumeOption = Annotated[
     Path | None,
     typer.Option("--resume", help="Continue this study directory; finished trials are kept."),
@@ -81,8 +89,9 @@ def tune(
     runs_dir: RunsDirOption = Path("runs"),
     quiet: QuietOption = False,
     mlflow: MlflowOption = None,
+    metric: MetricOption = "val_rmse",
 ) -> None:
-    """Search a spec's hyperparameters with Optuna; select the best trial on validation RMSE.
+    """Search a spec's hyperparameters with Optuna; select the best trial on validation.
 
     Writes one study directory: each trial a run in trials/, Optuna's storage (study.log),
     study.json with every trial's params, state and value, the selected trial's
@@ -98,6 +107,9 @@ def tune(
 
       recexp tune configs/mf.yaml --space configs/spaces/mf.yaml --trials 20 --backend ray
       --trial-resources cpu=2
+
+      recexp tune configs/movielens-100k/ease.yaml --space configs/spaces/ease.yaml
+      --metric val_ndcg@10 --trials 10
 
       recexp tune --resume runs/20261125T170513Z-mf-tune
     """
@@ -117,12 +129,13 @@ def tune(
         if resume is not None:
             given = [n for n, v in (("SPEC", spec), ("--space", space), ("--set", set_)) if v]
             given += ["--pruner"] if pruner else []
+            given += ["--metric"] if metric != "val_rmse" else []
             if given or sampler != "tpe":
                 raise ConfigError(
                     "a resumed study keeps its spec, space, sampler and pruner",
                     key=given[0] if given else "--sampler",
                 )
-        _start(spec, space, sampler, pruner, set_, runs_dir, resume, session)
+        _start(spec, space, sampler, pruner, set_, runs_dir, resume, {**session, "metric": metric})
 
 
 def _start(
@@ -138,6 +151,7 @@ def _start(
     from recexp.tune.study import resume_tune, run_tune
 
     if resume is not None:
+        session.pop("metric")
         resume_tune(resume, **session)
         return
     if spec is None:
@@ -167,8 +181,9 @@ def sweep(
     runs_dir: RunsDirOption = Path("runs"),
     quiet: QuietOption = False,
     mlflow: MlflowOption = None,
+    metric: MetricOption = "val_rmse",
 ) -> None:
-    """Train every combination of a grid of overrides; select the best on validation RMSE.
+    """Train every combination of a grid of overrides; select the best on validation.
 
     A study with the grid sampler and no pruner (see recexp tune): each trial a run in
     trials/, study.json with every trial's values and scores, and the selected trial's
@@ -183,4 +198,4 @@ def sweep(
 
     with one_line_errors(str(spec)), exit_on_interrupt(RESUME_NOTE):
         quiet_downloads(quiet)
-        run_sweep(spec, parse_grid(grid or []), with_mlflow(set_, mlflow), runs_dir, quiet=quiet)
+        run_sweep(spec, parse_grid(grid or []), with_mlflow(set_, mlflow), runs_dir, quiet, metric)

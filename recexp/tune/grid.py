@@ -62,8 +62,10 @@ def run_sweep(
     overrides: list[str] | None = None,
     runs_root: str | Path = "runs",
     quiet: bool = False,
+    metric: str = "val_rmse",
 ) -> RunDir:
-    """Every combination of ``grid`` on ``spec``: ``<runs_root>/<stamp>-<name>-sweep``."""
+    """Every combination of ``grid`` on ``spec``: ``<runs_root>/<stamp>-<name>-sweep``,
+    selected on ``metric``."""
     from recexp.tune.study import run_tune
 
     return run_tune(
@@ -75,4 +77,5 @@ def run_sweep(
         runs_root=runs_root,
         quiet=quiet,
         kind="sweep",
+        metric=metric,
     )

@@ -44,7 +44,10 @@ class Progress:
         quiet: bool = False,
         console: Console | None = None,
         interval: float = 1.0,
+        metric: str = "val_rmse",
+        maximize: bool = False,
     ) -> None:
+        self.metric, self.sign = metric.replace("val_rmse", "val RMSE"), -1.0 if maximize else 1.0
         self.study_dir = Path(study_dir)
         self.total = total
         self.quiet = quiet
@@ -100,14 +103,14 @@ class Progress:
                 self._print_finished(trials)
 
     def _rows(self, trials: list[Any]) -> list[dict[str, Any]]:
-        best = math.inf
+        best = math.inf  # in minimised units: sign * value
         rows = []
         for trial in sorted(trials, key=lambda t: t.number):
             state = trial_state(trial)
             if state == "waiting":  # a grid point not started yet
                 continue
             if state == "complete" and trial.value is not None:
-                best = min(best, trial.value)
+                best = min(best, self.sign * trial.value)
             steps = trial.intermediate_values
             last = steps[max(steps)] if steps else None
             rows.append(
@@ -116,7 +119,7 @@ class Progress:
                     "state": state,
                     "epoch": max(steps) if steps else None,
                     "value": trial.value if trial.value is not None else last,
-                    "best": best if math.isfinite(best) else None,
+                    "best": self.sign * best if math.isfinite(best) else None,
                     "elapsed": _elapsed(trial),
                     "params": trial.params,
                 }
@@ -131,7 +134,7 @@ class Progress:
             f"{time.time() - self._t0:.0f} s",
             title_justify="left",
         )
-        for name in ("trial", "state", "epoch", "val RMSE", "best so far", "elapsed s", "params"):
+        for name in ("trial", "state", "epoch", self.metric, "best so far", "elapsed s", "params"):
             table.add_column(name, justify="left" if name in ("state", "params") else "right")
         for row in rows[-20:]:
             style = STYLE.get(row["state"])
@@ -153,7 +156,7 @@ class Progress:
             self.printed.add(row["number"])
             elapsed = f"{row['elapsed']:.1f} s" if row["elapsed"] is not None else "-"
             self.console.print(
-                f"trial {row['number']} {row['state']}: val RMSE {_fmt(row['value'])} "
+                f"trial {row['number']} {row['state']}: {self.metric} {_fmt(row['value'])} "
                 f"(best {_fmt(row['best'])}, epoch {row['epoch'] or '-'}, {elapsed})  "
                 f"{_params(row['params'])}",
                 highlight=False,

@@ -59,7 +59,7 @@ class StudySearch(OptunaSearch):
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         trial = self._ot_trials.get(trial_id)
-        value = result.get(MONITOR)
+        value = result.get(self.study.metric)
         if trial is not None and value is not None and "epoch" in result:
             trial.report(float(value), int(result["epoch"]))
 
@@ -80,19 +80,20 @@ class RayListener:
     """In the Ray task: reports each epoch to Tune, waits for the scheduler's decision and
     stops the run (pruned) when it says so."""
 
-    def __init__(self, decisions: Any, trial_id: str, wait: bool) -> None:
+    def __init__(self, decisions: Any, trial_id: str, wait: bool, metric: str = MONITOR) -> None:
         self.decisions = decisions
         self.trial_id = trial_id
         self.wait = wait
+        self.metric = metric
 
     def on_epoch(self, row: dict[str, Any]) -> None:
         from recexp.training.events import StopTraining
 
-        value = row.get(MONITOR)
+        value = row.get(self.metric)
         epoch = int(row.get("epoch", 0))
         if value is None:
             return
-        tune.report({MONITOR: float(value), "epoch": epoch})
+        tune.report({self.metric: float(value), "epoch": epoch})
         if not self.wait:
             return
         give_up = time.time() + DECISION_WAIT_S
@@ -106,7 +107,7 @@ class RayListener:
             time.sleep(0.05)
         if stop:
             raise StopTraining(
-                f"stopped by the Ray scheduler at epoch {epoch} ({MONITOR} {value:.4f})"
+                f"stopped by the Ray scheduler at epoch {epoch} ({self.metric} {value:.4f})"
             )
 
 
@@ -121,7 +122,7 @@ def _trainable(
 
     study = Study.load(study_dir)
     values = study.space.decode({k: v for k, v in config.items() if k in study.space.keys})
-    listener = RayListener(decisions, tune.get_context().get_trial_id(), wait)
+    listener = RayListener(decisions, tune.get_context().get_trial_id(), wait, study.metric)
     with contextlib.suppress(RecexpError):  # the run directory (or its absence) says failed
         run_config = build_trial(study, int(config["number"]), values)
         attach(study).run_child(run_config, [listener], Display(quiet=True))
@@ -139,8 +140,8 @@ def _search(study: Study, session: int, deadline: float | None) -> StudySearch:
         study,
         deadline,
         space=define,
-        metric=MONITOR,
-        mode="min",
+        metric=study.metric,
+        mode="max" if study.direction == "maximize" else "min",
         sampler=make_sampler(settings["sampler"], seed, space, study.trials, parallel=True),
         study_name=STUDY_NAME,
         storage=storage(study.path),
@@ -195,7 +196,13 @@ def run_ray(
             trainable,
             tune_config=tune.TuneConfig(
                 search_alg=_search(study, session, deadline),
-                scheduler=make_scheduler(pruner, decisions, max_epochs),
+                scheduler=make_scheduler(
+                    pruner,
+                    decisions,
+                    max_epochs,
+                    study.metric,
+                    "max" if study.direction == "maximize" else "min",
+                ),  # fmt: skip
                 num_samples=remaining,
             ),
             run_config=tune.RunConfig(

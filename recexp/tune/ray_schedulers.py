@@ -65,15 +65,18 @@ class DecidingFIFO(_Deciding, FIFOScheduler):
         self.decisions, self.max_epochs = decisions, max_epochs
 
 
-def make_scheduler(pruner: str, decisions: Any, max_epochs: int) -> Any:
-    """asha (rungs at epochs 1, 3, 9, ...), median (from epoch 2, after 3 trials), none."""
+def make_scheduler(
+    pruner: str, decisions: Any, max_epochs: int, metric: str = MONITOR, mode: str = "min"
+) -> Any:
+    """asha (rungs at epochs 1, 3, 9, ...), median (from epoch 2, after 3 trials), none;
+    on the study's ``metric`` (``mode``: min for errors, max for top-N metrics)."""
     if pruner == "asha":
         return DecidingASHA(
             decisions,
             max_epochs,
             time_attr="epoch",
-            metric=MONITOR,
-            mode="min",
+            metric=metric,
+            mode=mode,
             max_t=max_epochs,
             grace_period=1,
             reduction_factor=3,
@@ -83,8 +86,8 @@ def make_scheduler(pruner: str, decisions: Any, max_epochs: int) -> Any:
             decisions,
             max_epochs,
             time_attr="epoch",
-            metric=MONITOR,
-            mode="min",
+            metric=metric,
+            mode=mode,
             grace_period=2,
             min_samples_required=3,
         )

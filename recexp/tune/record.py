@@ -1,6 +1,7 @@
 """What a study says about itself: study.json (every trial's params, state, value, epochs
 and run directory; the selected trial), Optuna's parameter importances and its
-optimisation-history plot. Selection reads validation RMSE only.
+optimisation-history plot. Selection reads the study's validation metric only (val_rmse
+by default, or e.g. val_ndcg@10), never test.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from recexp.run_metrics import Metrics
 from recexp.runs import STUDY_PLOT, STUDY_RECORD, STUDY_STORAGE, RunDir
 from recexp.tune.optuna_parts import open_study, optuna, state
-from recexp.tune.settings import MONITOR, Study
+from recexp.tune.settings import Study
 from recexp.tune.trial import trial_run_dir
 
 STATES = ("complete", "pruned", "fail", "interrupted", "running")
@@ -51,21 +52,25 @@ def trial_records(study: Study) -> list[dict[str, Any]]:
         }
         if metrics is not None:  # for the reader; never used to select
             record["test_rmse"] = metrics.test.rmse
+            if metrics.test.ranking:
+                record["test_ndcg@10"] = metrics.test.ranking.get("ndcg@10")
         if trial.user_attrs.get("error"):
             record["error"] = trial.user_attrs["error"]
         records.append(record)
     return records
 
 
-def select(records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The completed trial with the lowest validation RMSE (earliest on a tie)."""
+def select(records: list[dict[str, Any]], direction: str = "minimize") -> dict[str, Any] | None:
+    """The completed trial with the best validation value (lowest, or highest for a
+    ``maximize`` metric; earliest on a tie)."""
     scored = [r for r in records if r["state"] == "complete" and r["value"] is not None]
-    return min(scored, key=lambda r: (r["value"], r["number"])) if scored else None
+    sign = -1.0 if direction == "maximize" else 1.0
+    return min(scored, key=lambda r: (sign * r["value"], r["number"])) if scored else None
 
 
 def write_study_json(study: Study, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     records = trial_records(study)
-    best = select(records)
+    best = select(records, study.direction)
     states = [r["state"] for r in records]
     sessions = study.settings["sessions"]
     out = {
@@ -73,7 +78,8 @@ def write_study_json(study: Study, extra: dict[str, Any] | None = None) -> dict[
         "space": study.settings["space"],
         "sampler": study.settings["sampler"],
         "pruner": study.settings["pruner"],
-        "monitor": MONITOR,
+        "monitor": study.metric,
+        "direction": study.direction,
         "storage": STUDY_STORAGE,
         "trials_wanted": study.trials,
         "counts": {s: states.count(s) for s in STATES},

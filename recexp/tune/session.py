@@ -18,7 +18,7 @@ from recexp.parents import ParentRun
 from recexp.runs import RunDir
 from recexp.tune.optuna_parts import completed, finished, open_study
 from recexp.tune.record import importances, plot_history, write_study_json
-from recexp.tune.settings import MONITOR, Study
+from recexp.tune.settings import Study
 
 
 def pruner_label(study: Study, backend: str, pruner: Any = None) -> str:
@@ -53,7 +53,13 @@ def run_session(
         f"study {study.path}: {study.trials} trials, sampler {study.settings['sampler']}, "
         f"pruner {label}, backend {backend}" + (f" x{jobs}" if jobs > 1 else "")
     )
-    progress = Progress(study.path, study.trials, quiet=parent.display.quiet)
+    progress = Progress(
+        study.path,
+        study.trials,
+        quiet=parent.display.quiet,
+        metric=study.metric,
+        maximize=study.direction == "maximize",
+    )
     progress.start()
     deadline = started + timeout if timeout else None
     try:
@@ -106,7 +112,7 @@ def finalize(study: Study, parent: ParentRun) -> RunDir:
     record = write_study_json(study, extra)
     best = next((r for r in record["trials"] if r["number"] == record["selected"]), None)
     if best is None:
-        raise TrainingError("tune: no trial produced a validation RMSE", file=str(study.path))
+        raise TrainingError(f"tune: no trial produced a {study.metric}", file=str(study.path))
     selected = RunDir(study.path / best["run_dir"])
     metrics = selected.metrics()
     _log_selected_params(parent, selected)
@@ -125,7 +131,7 @@ def finalize(study: Study, parent: ParentRun) -> RunDir:
     if not complete:
         status["reason"] = "timeout before every trial ran; --resume goes on"
     parent.end(metrics, "completed" if complete else "stopped", **status)
-    _report(parent, record, best, metrics.test.rmse, values)
+    _report(parent, record, best, metrics, values)
     return parent.run
 
 
@@ -147,7 +153,7 @@ def _report(
     parent: ParentRun,
     record: dict[str, Any],
     best: dict[str, Any],
-    test_rmse: float | None,
+    metrics: Any,
     values: dict[str, float] | None,
 ) -> None:
     display, counts = parent.display, record["counts"]
@@ -161,9 +167,12 @@ def _report(
         f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={json.dumps(v)}"
         for k, v in best["params"].items()
     )
+    metric = record["monitor"]
+    test_name = metric.removeprefix("val_")
+    test = getattr(metrics.test, test_name, None) or (metrics.test.ranking or {}).get(test_name)
     display.message(
-        f"selected on {MONITOR}: trial {best['number']} ({params}): val RMSE "
-        f"{best['value']:.4f}, test RMSE {test_rmse or float('nan'):.4f}  -> {parent.path}"
+        f"selected on {metric}: trial {best['number']} ({params}): {metric} "
+        f"{best['value']:.4f}, test {test_name} {test or float('nan'):.4f}  -> {parent.path}"
     )
     if values:
         display.message("importances: " + ", ".join(f"{k} {v:.2f}" for k, v in values.items()))

@@ -17,7 +17,9 @@ from recexp.runs import STUDY_SETTINGS, STUDY_SPEC, RunDir
 from recexp.tune.optuna_parts import PRUNERS, SAMPLERS
 from recexp.tune.space import Space
 
-MONITOR = "val_rmse"
+MONITOR = "val_rmse"  # the default metric a study selects on
+#: what ``--metric`` may name: a validation rating metric or a validation ranking metric
+RATING_METRICS = ("val_rmse", "val_mae")
 BACKENDS = ("local", "ray")
 RAY_INSTALL = "pip install 'recexp[ray]'"
 
@@ -47,6 +49,15 @@ class Study:
         return str(self.settings["name"])
 
     @property
+    def metric(self) -> str:
+        """What the study selects on: ``val_rmse`` (the default) or e.g. ``val_ndcg@10``."""
+        return str(self.settings.get("monitor") or MONITOR)
+
+    @property
+    def direction(self) -> str:
+        return metric_direction(self.metric)
+
+    @property
     def trials(self) -> int:
         return int(self.settings["trials"])
 
@@ -67,6 +78,32 @@ class Study:
             ) from None
         settings = check_settings(read_json(file, dict, "study settings"), str(file))
         return cls(path.resolve(), settings)
+
+
+def metric_direction(metric: str) -> str:
+    """``minimize`` for errors, ``maximize`` for top-N metrics."""
+    from recexp.evaluation.options import is_ranking_metric
+
+    return "maximize" if is_ranking_metric(metric) else "minimize"
+
+
+def check_metric(metric: str, config: Any) -> str:
+    """``--metric``: a validation metric every trial of ``config`` reports, or one line."""
+    from recexp.evaluation.options import is_ranking_metric, monitor_problem
+
+    if metric not in RATING_METRICS and not (
+        metric.startswith("val_") and is_ranking_metric(metric)
+    ):
+        raise ConfigError(
+            "expected val_rmse, val_mae or a validation ranking metric (val_ndcg@10, "
+            "val_recall@20, val_mrr, ...)",
+            key="--metric",
+            got=metric,
+        )
+    problem = monitor_problem(metric, config.evaluation.ranking)
+    if problem:
+        raise ConfigError(problem, key="--metric", got=metric)
+    return metric
 
 
 def parse_resources(text: str | None) -> dict[str, float]:

@@ -35,7 +35,7 @@ from recexp.tune.journal import repair_torn_tail
 from recexp.tune.optuna_parts import FINISHED, STUDY_NAME, enqueue_grid, optuna, state, storage
 from recexp.tune.points import check_space
 from recexp.tune.session import run_session
-from recexp.tune.settings import MONITOR, Study, check_search, check_session
+from recexp.tune.settings import MONITOR, Study, check_metric, check_search, check_session
 from recexp.tune.space import Space, load_space
 from recexp.tune.stale import interrupt_running
 from recexp.tune.trial import TRIALS, run_status
@@ -57,6 +57,7 @@ def run_tune(
     runs_root: str | Path = "runs",
     quiet: bool = False,
     kind: str = "tune",
+    metric: str = MONITOR,
 ) -> RunDir:
     """A new study: ``<runs_root>/<stamp>-<name>-<kind>``. ``pruner`` is a name (median,
     asha, none) or, from Python, an Optuna pruner object (local backend, one job)."""
@@ -73,6 +74,7 @@ def run_tune(
     trials = check_search(space, sampler, named, trials)
     resources = check_session(jobs, backend, timeout, trial_resources)
     _one_machine(base, spec)
+    metric = check_metric(metric, base)
     name = f"{base.name}-{kind}"
     searched = ["name", *(p.key for p in space.params)]  # logged from the selected trial
     with ParentRun.create(
@@ -86,7 +88,7 @@ def run_tune(
             "sampler": sampler,
             "pruner": named,
             "trials": trials,
-            "monitor": MONITOR,
+            "monitor": metric,
         }
         study = _new_study(parent, base, raw, space, settings)
         return run_session(
@@ -134,7 +136,7 @@ def _new_study(
     study = Study(parent.path, settings)  # absolute: RunDir.create resolved it
     study.save()
     created = optuna().create_study(
-        study_name=STUDY_NAME, storage=storage(study.path), direction="minimize"
+        study_name=STUDY_NAME, storage=storage(study.path), direction=study.direction
     )
     if settings["sampler"] == "grid":
         enqueue_grid(created, space, [])

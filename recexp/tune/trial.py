@@ -46,13 +46,16 @@ def run_status(path: Path | None) -> dict[str, Any]:
         return {}
 
 
-def val_rmse(path: Path | None) -> float | None:
-    """The run's validation RMSE, when it has a finite one."""
+def val_metric(path: Path | None, metric: str = MONITOR) -> float | None:
+    """The run's validation ``metric`` (``val_rmse``, ``val_mae``, ``val_ndcg@10``, ...) from
+    its metrics.json, when it has a finite one."""
     try:
-        value = RunDir(path).metrics().val.rmse if path is not None else None
+        val = RunDir(path).metrics().val if path is not None else None
     except ValueError:
         return None
-    return value if value is not None and math.isfinite(value) else None
+    name = metric.removeprefix("val_")
+    value = None if val is None else getattr(val, name, None) or (val.ranking or {}).get(name)
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def settle_finished(study: Study, storage: Any, trial: Any) -> str | None:
@@ -63,7 +66,7 @@ def settle_finished(study: Study, storage: Any, trial: Any) -> str | None:
     states = optuna().trial.TrialState
     path = trial_run_dir(study, trial.number, trial.user_attrs)
     status = run_status(path).get("status")
-    value = val_rmse(path) if status == "completed" else None
+    value = val_metric(path, study.metric) if status == "completed" else None
     if path is None or (status != "pruned" and value is None):
         return None
     storage.set_trial_user_attr(trial._trial_id, "run_dir", str(path.relative_to(study.path)))
@@ -80,24 +83,37 @@ def attach(study: Study) -> ParentRun:
 
 
 def build_trial(study: Study, number: int, values: dict[str, Any]) -> ExperimentConfig:
-    config = trial_config(study.raw, values)
+    config = monitored(trial_config(study.raw, values), study.metric)
     return config.model_copy(update={"name": trial_name(study.base_name, number)})
+
+
+def monitored(config: ExperimentConfig, metric: str) -> ExperimentConfig:
+    """A study that selects on a ranking metric stops its trials early on it too (and so
+    logs it each epoch, for the pruner): a rating monitor is swapped for ``metric``."""
+    from recexp.evaluation.options import is_ranking_metric
+
+    stopping = config.training.early_stopping
+    if not is_ranking_metric(metric) or stopping is None or is_ranking_metric(stopping.monitor):
+        return config
+    stopping = stopping.model_copy(update={"monitor": metric, "mode": "auto"})
+    training = config.training.model_copy(update={"early_stopping": stopping})
+    return config.model_copy(update={"training": training})
 
 
 class PruneListener:
     """Feeds each epoch's val RMSE to an Optuna trial; asks its pruner whether to go on."""
 
-    def __init__(self, trial: Any, pruner: str) -> None:
-        self.trial, self.pruner = trial, pruner
+    def __init__(self, trial: Any, pruner: str, metric: str = MONITOR) -> None:
+        self.trial, self.pruner, self.metric = trial, pruner, metric
 
     def on_epoch(self, row: dict[str, Any]) -> None:
-        value, epoch = row.get(MONITOR), int(row.get("epoch", 0))
+        value, epoch = row.get(self.metric), int(row.get("epoch", 0))
         if value is None or not math.isfinite(value):
             return
         self.trial.report(float(value), epoch)
         if self.trial.should_prune():
             raise StopTraining(
-                f"pruned by the {self.pruner} pruner at epoch {epoch} ({MONITOR} {value:.4f})"
+                f"pruned by the {self.pruner} pruner at epoch {epoch} ({self.metric} {value:.4f})"
             )
 
 
@@ -114,10 +130,10 @@ def tell_from_run(study: Study, optuna_study: Any, trial: Any, path: Path | None
         trial.set_user_attr("interrupted", True)
         optuna_study.tell(trial, state=states.FAIL)
         return "interrupted"
-    value = val_rmse(path) if status.get("status") == "completed" else None
+    value = val_metric(path, study.metric) if status.get("status") == "completed" else None
     if value is None:
         if "error" not in trial.user_attrs:
-            trial.set_user_attr("error", status.get("error") or "no validation RMSE")
+            trial.set_user_attr("error", status.get("error") or f"no {study.metric}")
         optuna_study.tell(trial, state=states.FAIL)
         return "fail"
     optuna_study.tell(trial, value)
@@ -133,7 +149,9 @@ def run_trial(study: Study, parent: ParentRun, optuna_study: Any, trial: Any, pr
     path: Path | None = None
     try:
         config = build_trial(study, trial.number, study.space.suggest(trial))
-        path = parent.run_child(config, [PruneListener(trial, pruner)], Display(quiet=True)).path
+        path = parent.run_child(
+            config, [PruneListener(trial, pruner, study.metric)], Display(quiet=True)
+        ).path
     except RecexpError as error:  # a NaN loss, a point the schema refuses: the study goes on
         trial.set_user_attr("error", str(error))
         if isinstance(error, TrainingError):
