@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SMOKE_RUNS ?= /tmp/recexp-smoke-runs
 
-.PHONY: install test-extras demo test lint format typecheck unit smoke bench bench-accuracy bench-accuracy-families report-screenshot clean
+.PHONY: install test-extras demo test lint format typecheck unit smoke bench bench-accuracy bench-ranking bench-accuracy-families report-screenshot clean
 
 $(BIN)/recexp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ bench: install ## speed benchmark: seeds' Keras and Surprise vs recexp, writes b
 
 bench-accuracy: install ## tuned specs on MovieLens 100K (needs ../shared/data)
 	$(BIN)/python -m benchmarks.accuracy
+
+bench-ranking: install ## top-N on ML-100K: recexp's specs and baselines vs implicit's ALS/BPR; evaluation at 25M shape
+	$(BIN)/pip install --quiet -e ".[dev,ranking-bench]"
+	$(BIN)/python -m benchmarks.ranking
+	$(BIN)/python -m benchmarks.ranking_scale
 
 bench-accuracy-families: install ## autorec, svdpp, glocal_k, ensemble (+ Surprise SVD++) on ML-100K: u1, random, folds u1..u5 (~2 h)
 	$(BIN)/pip install --quiet -e ".[accuracy]"
