@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SCATTER_X = {"params": "parameters", "train_seconds": "train seconds"}
+#: scatter's y axis: compare's column key -> (label, lower is better)
+SCATTER_Y = {
+    "test_rmse": ("test RMSE (rating units)", True),
+    "test_ndcg_10": ("test NDCG@10", False),
+    "test_recall_20": ("test Recall@20", False),
+}
 
 
 def run_label(name: str, width: int = 40) -> str:
@@ -126,24 +132,28 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
     return front
 
 
-def scatter_figure(runs: Sequence[str | Path], x: str = "params") -> Figure:
-    """Test RMSE against ``x`` (params or train_seconds) per run, Pareto front marked.
-    Raises ConfigError for an unknown ``x`` or when no run has both values."""
+def scatter_figure(runs: Sequence[str | Path], x: str = "params", y: str = "test_rmse") -> Figure:
+    """``y`` (test RMSE, NDCG@10 or Recall@20) against ``x`` (params or train_seconds) per
+    run, Pareto front marked. ConfigError for an unknown axis or when no run has both."""
     from recexp.compare_rows import collect
 
     if x not in SCATTER_X:
         raise ConfigError(f"expected one of: {', '.join(SCATTER_X)}", key="--x", got=x)
+    if y not in SCATTER_Y:
+        raise ConfigError(f"expected one of: {', '.join(SCATTER_Y)}", key="--y", got=y)
+    label, lower = SCATTER_Y[y]
     rows, _ = collect(runs)
     points, names = [], []
     for row in rows:
-        xv, yv = row.get(x), row.get("test_rmse")
+        xv, yv = row.get(x), row.get(y)
         if isinstance(xv, (int, float)) and isinstance(yv, (int, float)) and xv > 0:
             points.append((float(xv), float(yv)))
             names.append(str(row["run"]))
     if not points:
-        raise ConfigError(f"no run among those given has both {x} and a test RMSE")
+        raise ConfigError(f"no run among those given has both {x} and a {label}")
     fig, (ax,) = new_figure(width=7.5, height=4.5)
-    front = pareto_front(points)
+    sign = 1.0 if lower else -1.0
+    front = pareto_front([(px, sign * py) for px, py in points])
     on_front = set(front)
     others = [p for i, p in enumerate(points) if i not in on_front]
     if others:
@@ -177,13 +187,16 @@ def scatter_figure(runs: Sequence[str | Path], x: str = "params") -> Figure:
             FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 100 else f"{v:g}")
         )
     ax.set_xlabel("parameters (count)" if x == "params" else "train seconds (s)")
-    ax.set_ylabel("test RMSE (rating units)")
-    ax.set_title(f"test RMSE against {SCATTER_X[x]} (lower left is better)", fontsize=10)
+    ax.set_ylabel(label)
+    better = "lower left" if lower else "upper left"
+    ax.set_title(f"{label} against {SCATTER_X[x]} ({better} is better)", fontsize=10)
     ax.legend(fontsize=8)
     ax.margins(x=0.12, y=0.1)
     return fig
 
 
-def plot_scatter(runs: Sequence[str | Path], out: str | Path, x: str = "params") -> Path:
-    """Test RMSE against ``x`` ("params" or "train_seconds"), written to ``out`` (PNG)."""
-    return save_png(scatter_figure(runs, x), out)
+def plot_scatter(
+    runs: Sequence[str | Path], out: str | Path, x: str = "params", y: str = "test_rmse"
+) -> Path:
+    """``y`` against ``x`` ("params" or "train_seconds"), written to ``out`` (PNG)."""
+    return save_png(scatter_figure(runs, x, y), out)

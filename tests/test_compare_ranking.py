@@ -74,3 +74,17 @@ def test_stats_pairs_per_user_ndcg(runs):
     assert 0.2 <= low <= 0.3 <= high <= 0.4
     mf = next(r for r in rows if r["run"] == "mf")
     assert mf["d_ndcg"] == 0.0 and mf["d_ndcg_ci"] is None
+
+
+def test_scatter_draws_ndcg_with_higher_as_better(runs, tmp_path: Path):
+    from recexp.plots_runs import scatter_figure
+
+    fig = scatter_figure(runs, "params", "test_ndcg_10")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "test NDCG@10" and "upper left is better" in ax.get_title()
+    # both runs have 1000 params: the front is the higher NDCG@10 (ease, 0.45) alone
+    (front,) = [c for c in ax.collections if c.get_label() == "Pareto front"]
+    assert front.get_offsets().tolist() == [[1000.0, pytest.approx(0.45)]]
+    result = runner.invoke(app, ["plot", *map(str, runs), "-o", str(tmp_path / "p.png"),
+                                 "--kind", "scatter", "--y", "test_auc"])  # fmt: skip
+    assert result.exit_code == 2 and "--y: expected one of: test_rmse" in result.output

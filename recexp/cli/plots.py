@@ -47,6 +47,10 @@ def plot(
     x: Annotated[
         str, typer.Option("--x", help="scatter's x axis: params | train_seconds")
     ] = "params",
+    y: Annotated[
+        str,
+        typer.Option("--y", help="scatter's y axis: test_rmse | test_ndcg_10 | test_recall_20"),
+    ] = "test_rmse",
 ) -> None:
     """Many runs on one figure: validation curves, or test RMSE against size or time.
 
@@ -55,6 +59,8 @@ def plot(
       recexp plot runs/* -o curves.png
 
       recexp plot runs/* -o pareto.png --kind scatter --x params
+
+      recexp plot runs/* -o topn.png --kind scatter --x train_seconds --y test_ndcg_10
     """
     with one_line_errors():
         if kind not in KINDS:
@@ -70,7 +76,7 @@ def plot(
             if kind == "curves":
                 written = plots.plot_curves(runs, output, notes)
             else:
-                written = plots.plot_scatter(runs, output, x=x)
+                written = plots.plot_scatter(runs, output, x=x, y=y)
         except OSError as e:
             raise ConfigError(
                 f"cannot write: {e.strerror or e}", key="--output", got=str(output)
