@@ -142,9 +142,8 @@ def scatter_figure(runs: Sequence[str | Path], x: str = "params", y: str = "test
     if y not in SCATTER_Y:
         raise ConfigError(f"expected one of: {', '.join(SCATTER_Y)}", key="--y", got=y)
     label, lower = SCATTER_Y[y]
-    rows, _ = collect(runs)
     points, names = [], []
-    for row in rows:
+    for row in collect(runs)[0]:
         xv, yv = row.get(x), row.get(y)
         if isinstance(xv, (int, float)) and isinstance(yv, (int, float)) and xv > 0:
             points.append((float(xv), float(yv)))

@@ -108,9 +108,6 @@ def tune(
       recexp tune configs/mf.yaml --space configs/spaces/mf.yaml --trials 20 --backend ray
       --trial-resources cpu=2
 
-      recexp tune configs/movielens-100k/ease.yaml --space configs/spaces/ease.yaml
-      --metric val_ndcg@10 --trials 10
-
       recexp tune --resume runs/20261125T170513Z-mf-tune
     """
     label = str(resume if resume is not None else spec) if (resume or spec) else None
@@ -128,14 +125,19 @@ def tune(
         quiet_downloads(quiet)
         if resume is not None:
             given = [n for n, v in (("SPEC", spec), ("--space", space), ("--set", set_)) if v]
-            given += ["--pruner"] if pruner else []
-            given += ["--metric"] if metric != "val_rmse" else []
-            if given or sampler != "tpe":
-                raise ConfigError(
-                    "a resumed study keeps its spec, space, sampler and pruner",
-                    key=given[0] if given else "--sampler",
-                )
+            _check_resume(given, pruner, sampler, metric)
         _start(spec, space, sampler, pruner, set_, runs_dir, resume, {**session, "metric": metric})
+
+
+def _check_resume(given: list[str], pruner: str | None, sampler: str, metric: str) -> None:
+    """A resumed study keeps what it was started with: any of it given again is one line."""
+    given += ["--pruner"] if pruner else []
+    given += ["--metric"] if metric != "val_rmse" else []
+    if given or sampler != "tpe":
+        raise ConfigError(
+            "a resumed study keeps its spec, space, sampler, pruner and metric",
+            key=given[0] if given else "--sampler",
+        )
 
 
 def _start(

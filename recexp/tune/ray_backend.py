@@ -141,7 +141,7 @@ def _search(study: Study, session: int, deadline: float | None) -> StudySearch:
         deadline,
         space=define,
         metric=study.metric,
-        mode="max" if study.direction == "maximize" else "min",
+        mode=study.mode,
         sampler=make_sampler(settings["sampler"], seed, space, study.trials, parallel=True),
         study_name=STUDY_NAME,
         storage=storage(study.path),
@@ -196,13 +196,7 @@ def run_ray(
             trainable,
             tune_config=tune.TuneConfig(
                 search_alg=_search(study, session, deadline),
-                scheduler=make_scheduler(
-                    pruner,
-                    decisions,
-                    max_epochs,
-                    study.metric,
-                    "max" if study.direction == "maximize" else "min",
-                ),  # fmt: skip
+                scheduler=make_scheduler(pruner, decisions, max_epochs, study.metric, study.mode),
                 num_samples=remaining,
             ),
             run_config=tune.RunConfig(

@@ -58,6 +58,11 @@ class Study:
         return metric_direction(self.metric)
 
     @property
+    def mode(self) -> str:
+        """Ray Tune's word for the direction: ``min`` or ``max``."""
+        return "max" if self.direction == "maximize" else "min"
+
+    @property
     def trials(self) -> int:
         return int(self.settings["trials"])
 

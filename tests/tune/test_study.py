@@ -209,7 +209,7 @@ def test_the_command_runs_and_resumes_a_study(app, tmp_path: Path) -> None:  # t
     result = runner.invoke(app, ["tune", str(TINY), "--resume", str(study)])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        f"{study}: SPEC: a resumed study keeps its spec, space, sampler and pruner"
+        f"{study}: SPEC: a resumed study keeps its spec, space, sampler, pruner and metric"
     )
     result = runner.invoke(app, ["tune", "--resume", str(tmp_path)])
     assert result.exit_code == 2
