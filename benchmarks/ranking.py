@@ -200,15 +200,17 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "rows": merge(old, rows),
     }
-    for name, text in (
-        ("ranking.json", json.dumps(report, indent=2)),
-        ("ranking.md", markdown(report)),
-    ):
-        tmp_path = RESULTS / f"{name}.tmp"
-        tmp_path.write_text(text + "\n")
-        os.replace(tmp_path, RESULTS / name)
-    print(f"wrote {RESULTS / 'ranking.md'}")
+    write_results("ranking", report, markdown(report))
     return 0
+
+
+def write_results(stem: str, report: dict[str, Any], text: str) -> None:
+    """``results/<stem>.json`` and ``<stem>.md``, each written whole (through a temp file)."""
+    for name, body in ((f"{stem}.json", json.dumps(report, indent=2)), (f"{stem}.md", text)):
+        tmp_path = RESULTS / f"{name}.tmp"
+        tmp_path.write_text(body + "\n")
+        os.replace(tmp_path, RESULTS / name)
+    print(f"wrote {RESULTS / f'{stem}.md'}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ranking import RESULTS, ROOT, SHARED_DATA, machine, row_from_run, train
+from benchmarks.ranking import (
+    RESULTS,
+    ROOT,
+    SHARED_DATA,
+    machine,
+    row_from_run,
+    train,
+    write_results,
+)
 
 TOPN = ["mf", "gmf", "mlp", "neumf"]
 NCF = ["mf", "gmf", "mlp", "neumf"]
@@ -171,14 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     report["finished_utc"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report["wall_seconds"] = round(time.perf_counter() - start, 1)
     report["machine"] = machine()
-    for name, text in (
-        ("ranking_implicit.json", json.dumps(report, indent=2)),
-        ("ranking_implicit.md", markdown(report)),
-    ):
-        tmp_path = RESULTS / f"{name}.tmp"
-        tmp_path.write_text(text + "\n")
-        os.replace(tmp_path, RESULTS / name)
-    print(f"wrote {RESULTS / 'ranking_implicit.md'}")
+    write_results("ranking_implicit", report, markdown(report))
     return 0
 
 

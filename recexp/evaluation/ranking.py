@@ -27,13 +27,18 @@ from typing import Any
 
 import numpy as np
 
-from recexp.evaluation.options import AT_K, RankingOptions
+from recexp.evaluation.options import RankingOptions
 from recexp.evaluation.ranking_metrics import at_k, first_hit_rank, top_k
 from recexp.evaluation.user_items import UserItems
 
 #: ``score(user_codes) -> (len(users), n_items)`` scores, higher first
 Scorer = Callable[[np.ndarray], np.ndarray]
 SCORE_BYTES = 64 * 2**20  # the auto batch: about this many bytes of float32 scores
+
+
+def users_per_batch(n_items: int) -> int:
+    """Users scored at once: about :data:`SCORE_BYTES` of float32 scores, at least one."""
+    return max(1, SCORE_BYTES // (4 * max(n_items, 1)))
 
 
 @dataclass
@@ -56,7 +61,7 @@ class RankingProtocol:
 
     def batch_size(self) -> int:
         b = self.options.batch_users
-        return int(b) if b != "auto" else max(1, SCORE_BYTES // (4 * max(self.n_items, 1)))
+        return int(b) if b != "auto" else users_per_batch(self.n_items)
 
     def candidates(self, users: np.ndarray, relevant: np.ndarray, batch: int) -> np.ndarray:
         """The boolean ``(len(users), n_items)`` mask of what may be recommended."""
@@ -163,6 +168,3 @@ def headline(metrics: dict[str, float], ks: list[int]) -> str:
     first, last = ks[0], ks[-1]
     parts = [("NDCG", f"ndcg@{first}"), ("Recall", f"recall@{last}")]
     return "  ".join(f"{label}@{key.split('@')[1]} {metrics[key]:.4f}" for label, key in parts)
-
-
-__all__ = ["AT_K", "RankingProtocol", "RankingResult", "evaluate_ranking", "headline"]

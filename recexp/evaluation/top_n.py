@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from recexp.evaluation.ranking import SCORE_BYTES
+from recexp.evaluation.ranking import users_per_batch
 from recexp.evaluation.ranking_metrics import top_k
 from recexp.evaluation.user_items import UserItems
 
@@ -24,7 +24,7 @@ def top_n(
     A user with fewer than ``k`` candidates gets code -1 and score -inf at the end."""
     n_items = len(allowed)
     k = min(k, n_items)
-    step = max(1, SCORE_BYTES // (4 * max(n_items, 1)))
+    step = users_per_batch(n_items)
     items = np.full((len(users), k), -1, np.int32)
     values = np.full((len(users), k), -np.inf, np.float32)
     for begin in range(0, len(users), step):

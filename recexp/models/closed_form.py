@@ -24,7 +24,13 @@ from pydantic import Field, NonNegativeFloat, PositiveInt
 from recexp.models.base import MODELS, BuildContext, ModelOptions
 from recexp.models.protocol import ModelSummary, Recommender
 from recexp.runs import MODEL_NPZ
-from recexp.training.events import EpochListener, FitResult, TrainData, error_logs
+from recexp.training.events import (
+    EpochListener,
+    FitResult,
+    TrainData,
+    error_logs,
+    one_epoch_fit,
+)
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,7 @@ class ClosedFormRecommender(Recommender):
             err = self.predict(data.val_user, data.val_item) - data.val_rating
             row.update(error_logs(err, data.options.loss, "val_"))
         row.update(learning_rate=None, seconds=round(seconds, 4))
-        for listener in listeners:
-            listener.on_epoch(row)
-        return FitResult(
-            history=[row],
-            best_epoch=1,
-            train_seconds=seconds,
-            ratings_per_second=len(data) / max(seconds, 1e-9),
-        )
+        return one_epoch_fit(row, listeners, seconds, len(data))
 
     def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         return self.biases.predict(user, item)

@@ -26,7 +26,7 @@ from pydantic import Field
 from recexp.models.base import ModelOptions
 from recexp.models.protocol import ModelSummary, Recommender
 from recexp.runs import MODEL_NPZ
-from recexp.training.events import EpochListener, FitResult, TrainData
+from recexp.training.events import EpochListener, FitResult, TrainData, one_epoch_fit
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -137,14 +137,7 @@ class TopNRecommender(Recommender):
         seconds = time.perf_counter() - start
         # no loss and no rating error: nothing of the kind is fitted or predicted
         row: dict[str, Any] = {"epoch": 1, "learning_rate": None, "seconds": round(seconds, 4)}
-        for listener in listeners:
-            listener.on_epoch(row)
-        return FitResult(
-            history=[row],
-            best_epoch=1,
-            train_seconds=seconds,
-            ratings_per_second=len(data) / max(seconds, 1e-9),
-        )
+        return one_epoch_fit(row, listeners, seconds, len(data))
 
     def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         """The score of each (user, item) pair (as :meth:`score_items` ranks), not a rating;

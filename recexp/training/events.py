@@ -78,6 +78,19 @@ class FitResult:
     ratings_per_second: float = 0.0
 
 
+def one_epoch_fit(row: dict[str, Any], listeners: Any, seconds: float, n_train: int) -> FitResult:
+    """A model fitted in one closed-form "epoch": ``row`` told to the listeners, and the
+    result the runner reads (best epoch 1, throughput over the fit's seconds)."""
+    for listener in listeners:
+        listener.on_epoch(row)
+    return FitResult(
+        history=[row],
+        best_epoch=1,
+        train_seconds=seconds,
+        ratings_per_second=n_train / max(seconds, 1e-9),
+    )
+
+
 def error_logs(err: np.ndarray, loss: str, prefix: str = "") -> dict[str, float]:
     """Loss (data term only), RMSE and MAE of prediction errors, as Keras would log them."""
     err = np.asarray(err, np.float64)

@@ -95,15 +95,12 @@ def test_evaluate_ranking_by_hand():
 
 
 def test_sampled_candidates_are_the_relevant_items_and_n_negatives():
-    seen: list[np.ndarray] = []
-
     def score(users):
         return np.zeros((len(users), 6), np.float32)
 
     p = protocol([3], candidates="sampled")
     relevant = p.relevant.dense(p.users)
     mask = p.candidates(p.users, relevant, batch=0)
-    seen.append(mask)
     never = p.never.dense(p.users) if p.never else None
     assert never is not None
     negatives = mask & ~relevant
